@@ -1,0 +1,40 @@
+"""``hearttwin``: no sub-command opens the GUI; a sub-command runs the CLI.
+
+The CLI path must not import Qt, so the GUI package is imported only when no
+sub-command is given.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from .cli import SUBCOMMANDS
+
+    wants_cli = bool(argv) and (argv[0] in SUBCOMMANDS or argv[0].startswith("-"))
+    if wants_cli:
+        from .cli import main as cli_main
+
+        return cli_main(argv)
+    return _open_gui(argv)
+
+
+def _open_gui(argv: list[str]) -> int:
+    try:
+        from .gui.app import run as run_gui  # noqa: PLC0415 (Qt only on this path)
+    except ModuleNotFoundError as err:
+        if not err.name or not err.name.startswith("hearttwin.gui"):
+            raise
+        # The desktop window is not built yet: show what the CLI knows instead.
+        from .cli import main as cli_main
+
+        sys.stderr.write("The HeartTwin desktop window is not available in this build; "
+                         "showing the series summary instead.\n")
+        return cli_main(["info", *argv[:1]]) if argv else cli_main(["--help"])
+    return run_gui(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
