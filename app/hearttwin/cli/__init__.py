@@ -24,6 +24,8 @@ from ..core.jobs import NullProgress, TerminalProgress
 SUBCOMMANDS = {
     "info": "info",
     "phantom": "phantom",
+    "anonymise": "anonymise",
+    "anonymize": "anonymise",
 }
 
 log = logging.getLogger("hearttwin.cli")
@@ -53,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"HeartTwin {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     common = common_options()
-    for name, module in SUBCOMMANDS.items():
+    for module in dict.fromkeys(SUBCOMMANDS.values()):
         importlib.import_module(f"{__name__}.{module}").register(sub, common)
     return parser
 
