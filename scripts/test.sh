@@ -13,7 +13,7 @@ export VTK_DEFAULT_OPENGL_WINDOW=vtkOSOpenGLRenderWindow
 export PYTHONDONTWRITEBYTECODE=1
 
 echo "== import layering (import-linter) =="
-.venv/bin/lint-imports --config pyproject.toml
+.venv/bin/lint-imports
 
 echo "== tests =="
 set +e

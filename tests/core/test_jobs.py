@@ -47,13 +47,14 @@ def test_sub_progress_maps_into_parent_range():
     assert sub.cancelled
 
 
-def test_terminal_progress_non_tty_prints_each_message_once():
+def test_terminal_progress_non_tty_prints_one_line_per_step():
     buf = io.StringIO()
     p = jobs.TerminalProgress(buf)
-    p.update(1, 3, "a")
-    p.update(2, 3, "a")
-    p.update(3, 3, "b")
-    assert buf.getvalue() == "a\nb\n"
+    p.update(0, 300, "Reading DICOM headers (0/300)")
+    p.update(32, 300, "Reading DICOM headers (32/300)")
+    p.update(300, 300, "Grouping series")
+    p.update(300, 300, "Grouping series")
+    assert buf.getvalue() == "Reading DICOM headers (0/300)\nGrouping series\n"
 
 
 def test_sitk_filter_aborts_when_cancelled_midway():

@@ -9,12 +9,15 @@ Cancel, Dask workers a no-op. Nothing here imports Qt.
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
 from typing import Protocol, TextIO, runtime_checkable
 
 from .errors import CancelledError
+
+_DIGITS = re.compile(r"\d+(\.\d+)?")
 
 
 @runtime_checkable
@@ -65,8 +68,9 @@ class CancelToken:
 class TerminalProgress(CancelToken):
     """A single-line progress bar on a terminal stream (stderr by default).
 
-    Redraws at most every ``interval`` seconds; on a non-terminal stream it
-    prints each new message once instead of a bar.
+    Redraws at most every ``interval`` seconds; on a non-terminal stream (a
+    log file, CI) it prints one line per step instead: a message is printed
+    when it differs from the last one other than in its numbers.
     """
 
     def __init__(self, stream: TextIO | None = None, width: int = 30, interval: float = 0.1):
@@ -82,10 +86,11 @@ class TerminalProgress(CancelToken):
         super().update(done, total, message)
         now = time.monotonic()
         if not self._tty:
-            if message and message != self._last_message:
+            stem = _DIGITS.sub("#", message)
+            if message and stem != self._last_message:
                 self.stream.write(f"{message}\n")
                 self.stream.flush()
-                self._last_message = message
+                self._last_message = stem
             return
         if now - self._last < self.interval and done < total:
             return
