@@ -179,6 +179,32 @@ def test_compressed_series(tmp_path, syntax):
     np.testing.assert_array_equal(v.array, vol)
 
 
+def test_jpeg_lossless_process14_series(tmp_path):
+    """JPEG Lossless (process 14), the syntax many CT scanners and PACS exports use.
+
+    pydicom cannot encode it; imagecodecs' lossless JPEG encoder (SOF3,
+    predictor 6) writes the frames, which pydicom encapsulates.
+    """
+    imagecodecs = pytest.importorskip("imagecodecs")
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGLossless
+
+    vol = f.phantom((4, 40, 36))
+
+    def to_jpeg(k, ds):
+        stored = ds.pixel_array
+        frame = imagecodecs.ljpeg_encode(stored, bitspersample=int(ds.BitsStored))
+        assert frame[:2] == b"\xff\xd8" and b"\xff\xc3" in frame  # a real SOF3 stream
+        ds.PixelData = encapsulate([frame])
+        ds["PixelData"].VR = "OB"
+        ds.file_meta.TransferSyntaxUID = JPEGLossless
+        return ds
+
+    f.ct_series(vol, tmp_path, per_slice=to_jpeg)
+    v = load_volume(tmp_path)
+    np.testing.assert_array_equal(v.array, vol)
+
+
 @pytest.mark.parametrize("suffix", [".nrrd", ".nii.gz", ".nii", ".mha"])
 def test_volume_files_keep_lps(tmp_path, suffix):
     arr = f.phantom((5, 7, 9))
