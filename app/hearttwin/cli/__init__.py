@@ -24,6 +24,7 @@ from ..core.jobs import NullProgress, TerminalProgress
 SUBCOMMANDS = {
     "info": "info",
     "phantom": "phantom",
+    "segment": "segment",
     "model": "model",
     "anonymise": "anonymise",
     "anonymize": "anonymise",

@@ -27,8 +27,6 @@ when present.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import jobs
+from ..atomic import atomic_path as _atomic_path
 from ..errors import CorruptDataError, InputError, NotDicomError
 from ..imaging.volume import Volume
 from . import labels as label_table
@@ -111,15 +110,8 @@ def atomic_path(path):
     path = Path(path)
     if not path.parent.is_dir():
         raise InputError("The folder to save the label map in does not exist.")
-    fd, tmp = tempfile.mkstemp(prefix=".hearttwin-", suffix=_suffix(path), dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
+    with _atomic_path(path, suffix=_suffix(path)) as tmp:
         yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _check_labels(labels: Volume) -> None:

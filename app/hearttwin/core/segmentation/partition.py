@@ -1,0 +1,154 @@
+"""Blood pool -> chambers and vessels, and the LV myocardium (working grid).
+
+All arrays here are on the coarse isotropic working grid, (z, y, x).
+
+1. **Blood mask**: smoothed image above the side-dependent blood threshold
+   (:mod:`.contrast`) and below the calcium/bone limit; connected components
+   that the fitted prior does not explain (bone marrow, bowel, stray
+   vessels) are dropped.
+2. **Partition**: each structure's marker is the core of its fitted prior
+   label inside the blood mask; the rest of the blood mask is flooded from
+   the markers (``MorphologicalWatershedFromMarkers``) over the smoothed
+   image's gradient magnitude plus a distance term, so fronts meet at walls
+   and narrowings (valve planes) near where the prior puts them.
+3. **Myocardium**: the tissue class (between fat and blood) within the
+   maximum wall thickness of the LV blood pool and near the prior's wall.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import SimpleITK as sitk
+from scipy import ndimage
+
+from .contrast import LEFT, Levels
+
+BLOOD = (1, 2, 3, 4, 6, 7)
+
+
+def side_map(prior: np.ndarray) -> np.ndarray:
+    """True where the nearest prior structure belongs to the left heart."""
+    known = prior > 0
+    if not known.any():
+        return np.ones(prior.shape, bool)
+    idx = ndimage.distance_transform_edt(~known, return_distances=False, return_indices=True)
+    nearest = prior[tuple(idx)]
+    return np.isin(nearest, LEFT)
+
+
+def blood_thresholds(levels: Levels, left_side: np.ndarray) -> np.ndarray:
+    t_left = 0.5 * (levels.left + levels.myocardium)
+    t_right = 0.5 * (levels.right + levels.myocardium)
+    return np.where(left_side, np.float32(t_left), np.float32(t_right))
+
+
+def bone_mask(raw: np.ndarray, levels: Levels, spacing_mm: float,
+              min_bone_ml: float = 1.5, max_hole_cm2: float = 12.0) -> np.ndarray:
+    """Bone (cortex and the marrow it encloses), on the unsmoothed working image.
+
+    Marrow can be as bright as contrast blood, and the descending aorta lies
+    against the spine, so intensity alone cannot separate them. Cortex is
+    brighter than any blood; large cortical components (vertebrae, ribs,
+    sternum; not small calcium nodules) are closed by one voxel and their
+    holes filled slice by slice (axially) to take in the marrow.
+    """
+    cortex = raw > levels.upper
+    comp, n = ndimage.label(cortex)
+    if n == 0:
+        return cortex
+    sizes = np.bincount(comp.ravel()) * spacing_mm ** 3 / 1000.0
+    big = sizes >= min_bone_ml
+    big[0] = False
+    cortex = big[comp]
+    plane = np.zeros((3, 3, 3), bool)
+    plane[1] = ndimage.generate_binary_structure(2, 1)
+    closed = ndimage.binary_dilation(cortex, structure=plane)
+    # holes are taken with the field of view's edge counted as wall (a vertebra
+    # cut by the edge is still filled) but only up to a bone's cross-section,
+    # so a rib arc running edge to edge does not swallow the chest
+    max_px = max_hole_cm2 * 100.0 / spacing_mm ** 2
+    bone = closed.copy()
+    for z in range(closed.shape[0]):
+        sl = np.pad(closed[z], 1, constant_values=True)
+        holes, n = ndimage.label(ndimage.binary_fill_holes(sl) & ~sl)
+        if n == 0:
+            holes, n = ndimage.label(~sl)
+        if n:
+            area = np.bincount(holes.ravel())
+            small = area <= max_px
+            small[0] = False
+            bone[z] |= small[holes][1:-1, 1:-1]
+    return ndimage.binary_dilation(bone, structure=plane)
+
+
+def blood_mask(smoothed: np.ndarray, thresholds: np.ndarray, levels: Levels,
+               prior: np.ndarray, bone: np.ndarray | None = None, opening_voxels: int = 2,
+               min_prior_overlap: float = 0.5) -> np.ndarray:
+    """Contrast-filled blood explained by the prior (bone, calcium removed)."""
+    mask = (smoothed > thresholds) & (smoothed < levels.upper)
+    if bone is not None:
+        mask &= ~bone
+    # thin bridges (partial volume against marrow cut by the field of view,
+    # coronaries) are broken by an opening before components are judged
+    ball = ndimage.generate_binary_structure(3, 1)
+    opened = ndimage.binary_opening(mask, structure=ball, iterations=opening_voxels)
+    comp, n = ndimage.label(opened)
+    if n == 0:
+        return mask
+    prior_blood = ndimage.binary_dilation(np.isin(prior, BLOOD), iterations=2)
+    size = np.bincount(comp.ravel(), minlength=n + 1)
+    inside = np.bincount(comp.ravel(), weights=prior_blood.ravel(), minlength=n + 1)
+    keep = (inside >= min_prior_overlap * size) & (inside >= 8)
+    keep[0] = False
+    kept = keep[comp]
+    # give back what the opening shaved off, next to the kept parts only
+    return mask & ndimage.binary_dilation(kept, structure=ball, iterations=opening_voxels + 1)
+
+
+def partition(smoothed_img: sitk.Image, blood: np.ndarray, prior: np.ndarray,
+              marker_erosion: int = 2, distance_weight: float = 0.0,
+              gradient_weight: float = 1.0) -> np.ndarray:
+    """Split the blood mask among the six blood structures."""
+    markers = np.zeros(prior.shape, np.uint8)
+    for k in BLOOD:
+        core = (ndimage.binary_erosion(prior == k, iterations=marker_erosion)
+                if marker_erosion > 0 else prior == k)
+        if core.sum() < 5:
+            core = prior == k
+        markers[core & blood] = k
+    grad = sitk.GradientMagnitudeRecursiveGaussian(smoothed_img, 1.0)
+    g = gradient_weight * sitk.GetArrayFromImage(grad)
+    if distance_weight > 0:
+        dist = ndimage.distance_transform_edt(blood, sampling=smoothed_img.GetSpacing()[::-1])
+        g = g - distance_weight * dist
+    g = np.where(blood, g, g.max() + 1.0).astype(np.float32)
+    gi = sitk.GetImageFromArray(g)
+    gi.CopyInformation(smoothed_img)
+    mi = sitk.GetImageFromArray(markers)
+    mi.CopyInformation(smoothed_img)
+    ws = sitk.MorphologicalWatershedFromMarkers(gi, mi, markWatershedLine=False,
+                                                fullyConnected=False)
+    out = sitk.GetArrayFromImage(ws).astype(np.uint8)
+    out[~blood] = 0
+    return out
+
+
+def myocardium(smoothed: np.ndarray, labels: np.ndarray, levels: Levels, prior: np.ndarray,
+               spacing_mm: float, max_thickness_mm: float = 13.0,
+               prior_margin_mm: float = 5.0) -> np.ndarray:
+    """LV wall: tissue-class voxels around the LV blood pool."""
+    lo = 0.5 * (levels.fat + levels.myocardium)
+    hi = 0.5 * (levels.left + levels.myocardium)
+    tissue = (smoothed > lo) & (smoothed < hi) & (labels == 0)
+    lv = labels == 1
+    if not lv.any():
+        return np.zeros(labels.shape, bool)
+    d_lv = ndimage.distance_transform_edt(~lv, sampling=spacing_mm)
+    near_prior = ndimage.distance_transform_edt(prior != 5, sampling=spacing_mm) <= prior_margin_mm
+    myo = tissue & (d_lv <= max_thickness_mm) & near_prior
+    comp, n = ndimage.label(myo)
+    if n > 1:
+        sizes = np.bincount(comp.ravel())
+        sizes[0] = 0
+        myo = comp == int(np.argmax(sizes))
+    return myo
