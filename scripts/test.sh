@@ -15,6 +15,9 @@ export PYTHONDONTWRITEBYTECODE=1
 echo "== import layering (import-linter) =="
 .venv/bin/lint-imports
 
+echo "== static checks (pyflakes) =="
+.venv/bin/python -m pyflakes app tests bench
+
 echo "== tests =="
 set +e
 .venv/bin/python -m pytest "$@"

@@ -1,6 +1,5 @@
 """Anonymised export: nothing identifying survives, relationships and pixels do."""
 
-from pathlib import Path
 
 import numpy as np
 import pydicom

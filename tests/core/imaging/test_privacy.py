@@ -6,7 +6,6 @@ import json
 import logging
 
 import numpy as np
-import pytest
 
 import dicom_factory as f
 from hearttwin.cli import main
