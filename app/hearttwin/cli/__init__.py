@@ -28,6 +28,7 @@ SUBCOMMANDS = {
     "model": "model",
     "anonymise": "anonymise",
     "anonymize": "anonymise",
+    "measure": "measure",
 }
 
 log = logging.getLogger("hearttwin.cli")

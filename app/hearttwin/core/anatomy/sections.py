@@ -1,0 +1,187 @@
+"""Sub-voxel cross-sections of a binary mask on an arbitrary plane.
+
+A :class:`MaskField` is a cropped, lightly smoothed float copy of a binary
+mask that can be sampled anywhere in LPS millimetres (trilinear
+interpolation). :func:`cross_section` resamples it on a fine in-plane grid
+(0.2 mm by default) and takes the 0.5 iso-contour with
+``skimage.measure.find_contours``: the contour that encloses the seed point
+gives the area (shoelace), perimeter (polygon length), centroid and the
+minimum/maximum diameters through the centroid (SCCT convention: the
+shortest and longest chord through the centre of the lumen).
+
+The smoothing (a Gaussian of about half a voxel) rounds the voxel staircase
+so the contour length is not inflated by voxel-scale ripples; the 0.5 level
+of a smoothed step sits on the original boundary to within a few hundredths
+of a millimetre for vessel-sized curvature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+#: Gaussian smoothing of the mask, in voxels
+SMOOTH_SIGMA_VOXELS = 0.6
+
+
+def plane_basis(normal) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit normal and two in-plane unit vectors ``(n, u, v)``, right-handed."""
+    n = np.asarray(normal, float)
+    n = n / np.linalg.norm(n)
+    helper = np.array([1.0, 0.0, 0.0]) if abs(n[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    u = helper - np.dot(helper, n) * n
+    u /= np.linalg.norm(u)
+    return n, u, np.cross(n, u)
+
+
+class MaskField:
+    """A binary mask as a smooth field sampled in LPS mm.
+
+    Parameters
+    ----------
+    volume : Volume
+        Geometry of the mask (its array is not used).
+    mask : ndarray of bool, (z, y, x)
+        The structure.
+    sigma_voxels : float
+        Gaussian smoothing (voxels) before interpolation.
+    margin : int
+        Voxels kept around the mask's bounding box.
+    """
+
+    def __init__(self, volume, mask: np.ndarray, sigma_voxels: float = SMOOTH_SIGMA_VOXELS,
+                 margin: int = 4) -> None:
+        self.origin = np.asarray(volume.origin, float)
+        self.spacing = np.asarray(volume.spacing, float)
+        self.direction = np.asarray(volume.direction, float)
+        idx = np.argwhere(mask)
+        self.empty = len(idx) == 0
+        if self.empty:
+            self.lo = np.zeros(3, int)
+            self.data = np.zeros((1, 1, 1), np.float32)
+            return
+        lo = np.maximum(idx.min(axis=0) - margin, 0)
+        hi = np.minimum(idx.max(axis=0) + margin + 1, mask.shape)
+        crop = mask[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]].astype(np.float32)
+        if sigma_voxels > 0:
+            crop = ndimage.gaussian_filter(crop, sigma_voxels, mode="constant")
+        self.lo = lo  # (z, y, x)
+        self.data = crop
+
+    def to_zyx(self, lps) -> np.ndarray:
+        """LPS points (..., 3) -> continuous (z, y, x) indices into the crop."""
+        ijk = ((np.asarray(lps, float) - self.origin) @ self.direction) / self.spacing
+        return ijk[..., ::-1] - self.lo
+
+    def sample(self, lps) -> np.ndarray:
+        """Field values (0..1) at LPS points (..., 3); 0 outside the crop."""
+        lps = np.asarray(lps, float)
+        zyx = self.to_zyx(lps.reshape(-1, 3)).T
+        vals = ndimage.map_coordinates(self.data, zyx, order=1, mode="constant", cval=0.0)
+        return vals.reshape(lps.shape[:-1])
+
+
+@dataclass
+class Section:
+    """One closed cross-section contour (LPS mm)."""
+
+    centroid: np.ndarray
+    normal: np.ndarray
+    area_mm2: float
+    perimeter_mm: float
+    min_diameter_mm: float
+    max_diameter_mm: float
+    min_axis: np.ndarray
+    max_axis: np.ndarray
+    contour: np.ndarray  # (N, 3) LPS
+
+    @property
+    def area_diameter_mm(self) -> float:
+        return 2.0 * float(np.sqrt(self.area_mm2 / np.pi))
+
+    @property
+    def perimeter_diameter_mm(self) -> float:
+        return self.perimeter_mm / np.pi
+
+    @property
+    def eccentricity(self) -> float:
+        return 1.0 - self.min_diameter_mm / self.max_diameter_mm if self.max_diameter_mm else 0.0
+
+
+def cross_section(field: MaskField, point, normal, radius_mm: float = 30.0,
+                  step_mm: float = 0.2) -> Section | None:
+    """The contour of ``field`` in the plane (point, normal) enclosing ``point``.
+
+    Returns None when no closed contour encloses ``point`` within ``radius_mm``.
+    """
+    if field.empty:
+        return None
+    p0 = np.asarray(point, float)
+    n, u, v = plane_basis(normal)
+    m = int(np.ceil(radius_mm / step_mm))
+    t = np.arange(-m, m + 1) * step_mm
+    grid = p0 + t[:, None, None] * u + t[None, :, None] * v  # (s, t, 3)
+    img = field.sample(grid)
+    img[0, :] = img[-1, :] = img[:, 0] = img[:, -1] = 0.0  # every contour closes
+    if img[m, m] < 0.5:
+        return None
+    from skimage.measure import find_contours, points_in_poly
+
+    best = None
+    for c in find_contours(img, 0.5):
+        if len(c) < 8 or not np.allclose(c[0], c[-1]):
+            continue
+        if not points_in_poly([[m, m]], c)[0]:
+            continue
+        area = _shoelace(c)
+        if best is None or area < best[0]:  # the innermost enclosing contour
+            best = (area, c)
+    if best is None:
+        return None
+    c = (best[1] - m) * step_mm  # (N, 2) in (u, v) mm
+    return _section_from_contour(c, p0, n, u, v)
+
+
+def _shoelace(c: np.ndarray) -> float:
+    x, y = c[:, 0], c[:, 1]
+    return 0.5 * abs(float(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1])))
+
+
+def _section_from_contour(c, p0, n, u, v) -> Section:
+    x, y = c[:, 0], c[:, 1]
+    cross = x[:-1] * y[1:] - x[1:] * y[:-1]
+    a2 = cross.sum()
+    area = 0.5 * abs(a2)
+    cx = ((x[:-1] + x[1:]) * cross).sum() / (3.0 * a2)
+    cy = ((y[:-1] + y[1:]) * cross).sum() / (3.0 * a2)
+    perimeter = float(np.linalg.norm(np.diff(c, axis=0), axis=1).sum())
+    dmin, dmax, amin, amax = chord_diameters(c - [cx, cy])
+    to3 = lambda q: p0 + q[..., :1] * u + q[..., 1:2] * v  # noqa: E731
+    return Section(
+        centroid=p0 + cx * u + cy * v, normal=n, area_mm2=float(area), perimeter_mm=perimeter,
+        min_diameter_mm=dmin, max_diameter_mm=dmax,
+        min_axis=amin[0] * u + amin[1] * v, max_axis=amax[0] * u + amax[1] * v,
+        contour=to3(np.asarray(c)),
+    )
+
+
+def chord_diameters(c: np.ndarray, step_deg: float = 0.5):
+    """Shortest and longest chord through the origin of a closed 2D contour.
+
+    Returns ``(d_min, d_max, dir_min, dir_max)`` with unit 2D directions.
+    The contour is treated in polar form around the origin (lumen sections
+    are star-shaped about their centroid).
+    """
+    phi = np.arctan2(c[:, 1], c[:, 0])
+    r = np.hypot(c[:, 0], c[:, 1])
+    order = np.argsort(phi)
+    phi, r = phi[order], r[order]
+    ang = np.deg2rad(np.arange(0.0, 180.0, step_deg))
+    r1 = np.interp(ang, phi, r, period=2 * np.pi)
+    r2 = np.interp(ang + np.pi, phi, r, period=2 * np.pi)
+    d = r1 + r2
+    i, j = int(np.argmin(d)), int(np.argmax(d))
+    unit = lambda a: np.array([np.cos(a), np.sin(a)])  # noqa: E731
+    return float(d[i]), float(d[j]), unit(ang[i]), unit(ang[j])
