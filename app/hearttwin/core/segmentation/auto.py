@@ -14,7 +14,10 @@ can be cancelled):
    myocardium and fat levels sampled from the scan where the fitted prior
    puts each class; blood thresholds are midpoints, per side.
 4. **Blood mask** (:mod:`.partition`): smoothed image between the side's
-   blood threshold and the calcium/bone limit; components the prior does not
+   blood threshold and the calcium/bone limit, minus bone: cortex, the
+   marrow inside closed cortical rings, and bright voxels walled in by
+   cortex in most directions (marrow whose ring is open where a vessel or
+   the atrium lies against the vertebra); components the prior does not
    explain (spine, ribs, sternum marrow, calcium) are dropped.
 5. **Partition**: marker-based watershed over the gradient magnitude from
    the cores of the fitted prior labels; fronts meet at walls, narrowings and
@@ -22,7 +25,9 @@ can be cancelled):
 6. **LV myocardium**: tissue-class voxels (between fat and blood) within
    ``max_wall_mm`` of the LV blood pool near the prior's wall.
 7. **Input grid** (:mod:`.refine`): labels resampled with nearest neighbour
-   and cut to the full-resolution blood / tissue classes.
+   and cut to the full-resolution blood / tissue classes (atria and vessels,
+   whose thin walls have fat or lung behind, with a lower blood cut than
+   the ventricles; never grown back into marrow).
 8. **Checks**: a structure whose found volume is tiny compared with what the
    fitted prior expects inside the field of view is reported as missing,
    with the reason (outside the field of view, or no contrast-filled region
@@ -63,7 +68,11 @@ class AutoParams:
     prior_margin_mm: float = 5.0     # ... and from the prior's wall
     grow_voxels: int = 2             # working voxels a blood label may grow at full res
     fine_smooth_mm: float = 0.7      # Gaussian sigma on the input grid
+    atrial_cut: float = 0.65         # LA/RA edge: share of the way from blood down to myocardium
+    vessel_cut: float = 0.7          # aorta/PA edge (thin soft-tissue wall), same measure
     min_found_fraction: float = 0.15  # of the prior's expected volume in view
+    marrow_enclosure: float = 0.5    # bright voxels walled in by cortex in this share of directions
+    marrow_reach_mm: float = 20.0    # ... within this distance (about a vertebral body's size)
 
 
 def _check_input(volume: Volume) -> None:
@@ -137,9 +146,13 @@ def segment_heart(volume: Volume, *, progress=None, params: AutoParams | None = 
     jobs.report(progress, 5, total, "Finding the blood pool")
     left_side = partition.side_map(prior)
     thresholds = partition.blood_thresholds(levels, left_side)
-    bone = partition.bone_mask(raw, levels, p.working_mm)
-    blood = partition.blood_mask(s, thresholds, levels, prior, bone)
-    del thresholds, left_side, raw
+    cortex = partition.cortex_mask(raw, levels, p.working_mm)
+    bone = partition.bone_mask(raw, levels, p.working_mm, cortex=cortex)
+    bright = (s > thresholds) & (s < levels.upper)
+    marrow = partition.enclosed_marrow(cortex, bright & ~bone, p.working_mm,
+                                       p.marrow_enclosure, p.marrow_reach_mm, passable=bright)
+    blood = partition.blood_mask(s, thresholds, levels, prior, bone | marrow)
+    del thresholds, left_side, raw, cortex, bright
 
     jobs.report(progress, 6, total, "Separating chambers and vessels")
     labels = partition.partition(smoothed, blood, prior, p.marker_erosion, p.distance_weight)
@@ -150,7 +163,8 @@ def segment_heart(volume: Volume, *, progress=None, params: AutoParams | None = 
 
     jobs.report(progress, 8, total, "Refining at full resolution")
     full = refine.to_input_grid(labels, smoothed, image, levels, grow_voxels=p.grow_voxels,
-                                smooth_mm=p.fine_smooth_mm,
+                                smooth_mm=p.fine_smooth_mm, exclude=marrow,
+                                atrial_cut=p.atrial_cut, vessel_cut=p.vessel_cut,
                                 progress=jobs.SubProgress(progress, 8, 9, total))
     del image
     jobs.report(progress, 9, total, "Checking the structures")

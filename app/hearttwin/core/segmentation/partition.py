@@ -3,9 +3,11 @@
 All arrays here are on the coarse isotropic working grid, (z, y, x).
 
 1. **Blood mask**: smoothed image above the side-dependent blood threshold
-   (:mod:`.contrast`) and below the calcium/bone limit; connected components
-   that the fitted prior does not explain (bone marrow, bowel, stray
-   vessels) are dropped.
+   (:mod:`.contrast`) and below the calcium/bone limit, minus bone (cortex,
+   marrow in closed rings, and marrow walled in by cortex in most directions
+   where a vessel or the atrium opens the ring: :func:`enclosed_marrow`);
+   connected components that the fitted prior does not explain (bone
+   marrow, bowel, stray vessels) are dropped.
 2. **Partition**: each structure's marker is the core of its fitted prior
    label inside the blood mask; the rest of the blood mask is flooded from
    the markers (``MorphologicalWatershedFromMarkers``) over the smoothed
@@ -16,6 +18,8 @@ All arrays here are on the coarse isotropic working grid, (z, y, x).
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import SimpleITK as sitk
@@ -42,16 +46,9 @@ def blood_thresholds(levels: Levels, left_side: np.ndarray) -> np.ndarray:
     return np.where(left_side, np.float32(t_left), np.float32(t_right))
 
 
-def bone_mask(raw: np.ndarray, levels: Levels, spacing_mm: float,
-              min_bone_ml: float = 1.5, max_hole_cm2: float = 12.0) -> np.ndarray:
-    """Bone (cortex and the marrow it encloses), on the unsmoothed working image.
-
-    Marrow can be as bright as contrast blood, and the descending aorta lies
-    against the spine, so intensity alone cannot separate them. Cortex is
-    brighter than any blood; large cortical components (vertebrae, ribs,
-    sternum; not small calcium nodules) are closed by one voxel and their
-    holes filled slice by slice (axially) to take in the marrow.
-    """
+def cortex_mask(raw: np.ndarray, levels: Levels, spacing_mm: float,
+                min_bone_ml: float = 1.5) -> np.ndarray:
+    """Large components brighter than any blood (vertebrae, ribs, sternum; not calcium)."""
     cortex = raw > levels.upper
     comp, n = ndimage.label(cortex)
     if n == 0:
@@ -59,7 +56,26 @@ def bone_mask(raw: np.ndarray, levels: Levels, spacing_mm: float,
     sizes = np.bincount(comp.ravel()) * spacing_mm ** 3 / 1000.0
     big = sizes >= min_bone_ml
     big[0] = False
-    cortex = big[comp]
+    return big[comp]
+
+
+def bone_mask(raw: np.ndarray, levels: Levels, spacing_mm: float,
+              min_bone_ml: float = 1.5, max_hole_cm2: float = 12.0,
+              cortex: np.ndarray | None = None) -> np.ndarray:
+    """Bone (cortex and the marrow it encloses), on the unsmoothed working image.
+
+    Marrow can be as bright as contrast blood, and the descending aorta lies
+    against the spine, so intensity alone cannot separate them. Cortex is
+    brighter than any blood; large cortical components (vertebrae, ribs,
+    sternum; not small calcium nodules) are closed by one voxel and their
+    holes filled slice by slice (axially) to take in the marrow. Marrow whose
+    cortical ring is open (a vessel or the atrium right against the bone) is
+    not a hole; :func:`enclosed_marrow` finds it.
+    """
+    if cortex is None:
+        cortex = cortex_mask(raw, levels, spacing_mm, min_bone_ml)
+    if not cortex.any():
+        return cortex
     plane = np.zeros((3, 3, 3), bool)
     plane[1] = ndimage.generate_binary_structure(2, 1)
     closed = ndimage.binary_dilation(cortex, structure=plane)
@@ -79,6 +95,87 @@ def bone_mask(raw: np.ndarray, levels: Levels, spacing_mm: float,
             small[0] = False
             bone[z] |= small[holes][1:-1, 1:-1]
     return ndimage.binary_dilation(bone, structure=plane)
+
+
+def enclosure(walls: np.ndarray, passable: np.ndarray, spacing_mm: float,
+              reach_mm: float = 20.0) -> np.ndarray:
+    """Share of the 26 grid directions in which a wall is within reach.
+
+    A ray from a voxel counts when it meets a ``walls`` voxel within
+    ``reach_mm`` having crossed only ``passable`` voxels. Inside a cavity
+    walled on most sides the share is high; where the cavity opens onto a
+    larger passable region (the cavity's mouth) it is about one half, and it
+    falls off away from the mouth. Rays that leave the array before meeting
+    a wall or an impassable voxel say nothing (a vertebra cut by the field
+    of view) and are left out of the share, but at least half of the
+    directions always count.
+    """
+    hits = np.zeros(walls.shape, np.uint8)
+    escapes = np.zeros(walls.shape, np.uint8)
+    walls = walls.astype(bool)
+    passable = passable.astype(bool)
+    for d in itertools.product((-1, 0, 1), repeat=3):
+        if d == (0, 0, 0):
+            continue
+        # the value at x is read from x + d; ``dst`` are the x whose x + d is inside
+        src = tuple(slice(k, None) if k > 0 else slice(0, n + k) if k < 0 else slice(None)
+                    for n, k in zip(walls.shape, d))
+        dst = tuple(slice(0, n - k) if k > 0 else slice(-k, None) if k < 0 else slice(None)
+                    for n, k in zip(walls.shape, d))
+        steps = max(1, int(round(reach_mm / (spacing_mm * np.sqrt(np.abs(d).sum())))))
+        wall_next = np.zeros_like(walls)
+        wall_next[dst] = walls[src]
+        pass_next = np.zeros_like(passable)
+        pass_next[dst] = passable[src]
+        edge_next = np.ones_like(walls)
+        edge_next[dst] = False
+        hit, esc = wall_next.copy(), edge_next.copy()
+        shifted = np.zeros_like(hit)
+        for _ in range(steps - 1):
+            shifted[dst] = hit[src]
+            hit = wall_next | (pass_next & shifted)
+            shifted[dst] = esc[src]
+            esc = edge_next | (pass_next & shifted)
+        hits += hit
+        escapes += esc & ~hit
+    seen = np.maximum(26 - escapes.astype(np.float32), 13.0)
+    return hits / seen
+
+
+def enclosed_marrow(cortex: np.ndarray, bright: np.ndarray, spacing_mm: float,
+                    min_enclosure: float = 0.5, reach_mm: float = 20.0,
+                    passable: np.ndarray | None = None) -> np.ndarray:
+    """Bright voxels walled in by bone cortex in most directions (marrow).
+
+    Where a vessel or the atrium lies right against a vertebra (or the scan's
+    resolution loses the thin cortex between them) the marrow and the blood
+    form one bright region and the cortical ring is open, so hole filling
+    misses the marrow. Seen from inside the marrow, cortex (ring, end plates)
+    is within a vertebra's size in most directions; seen from the blood, it
+    is only in the directions looking into the marrow through the opening.
+    ``bright`` are the candidates, ``passable`` (default ``bright``) what a
+    ray may cross.
+    """
+    if passable is None:
+        passable = bright
+    if not cortex.any():
+        return np.zeros(cortex.shape, bool)
+    cand = bright & ~cortex
+    if not cand.any():
+        return cand
+    # work on the bounding box of the candidates plus the reach
+    idx = np.argwhere(cand)
+    r = int(np.ceil(reach_mm / spacing_mm)) + 1
+    lo = np.maximum(idx.min(0) - r, 0)
+    hi = np.minimum(idx.max(0) + r + 1, cortex.shape)
+    box = tuple(slice(a, b) for a, b in zip(lo, hi))
+    # partial volume leaves gaps in a thin cortical shell on the working grid:
+    # a one-voxel dilation closes them (the walls count, they are not marrow)
+    walls = ndimage.binary_dilation(cortex[box])
+    frac = enclosure(walls, passable[box] & ~walls, spacing_mm, reach_mm)
+    out = np.zeros(cortex.shape, bool)
+    out[box] = cand[box] & ~walls & (frac >= min_enclosure)
+    return out
 
 
 def blood_mask(smoothed: np.ndarray, thresholds: np.ndarray, levels: Levels,

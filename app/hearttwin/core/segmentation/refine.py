@@ -36,6 +36,8 @@ def grow_blood(labels: np.ndarray, voxels: int) -> np.ndarray:
 
 def to_input_grid(labels: np.ndarray, working: sitk.Image, image: sitk.Image, levels: Levels,
                   *, grow_voxels: int = 2, smooth_mm: float = 0.7, fine_mm: float = 0.8,
+                  exclude: np.ndarray | None = None, atrial_cut: float = 0.5,
+                  vessel_cut: float = 0.5,
                   progress=None) -> np.ndarray:
     """Full-resolution label array (z, y, x) on ``image``'s grid.
 
@@ -44,18 +46,34 @@ def to_input_grid(labels: np.ndarray, working: sitk.Image, image: sitk.Image, le
     and the result is brought to the input grid with nearest neighbour: the
     boundary error stays under half a refinement voxel, the work drops by the
     block volume (8x for 0.45 x 0.45 x 0.55 mm voxels).
+
+    ``exclude`` (working grid) marks voxels no blood label may grow into
+    (marrow as bright as blood: the image cannot place that boundary).
+
+    The ventricles' blood meets thick myocardium, so their cut is the
+    midpoint between the blood and myocardium levels. Atria and great
+    vessels have thin walls (about 2 mm, less than the blur) with fat or
+    lung behind, so their boundary voxels are darker than that midpoint for
+    the same blood fraction: their cut sits ``atrial_cut`` (LA, RA) or
+    ``vessel_cut`` (aorta, pulmonary artery; soft-tissue walls) of the way
+    from the blood level down to the myocardium level (0.5 = midpoint).
     """
     factors = np.maximum(np.floor(fine_mm / np.array(image.GetSpacing()) + 1e-6).astype(int), 1)
     target = image
     if np.any(factors > 1):
         image = sitk.BinShrink(sitk.Cast(image, sitk.sitkFloat32), [int(f) for f in factors])
-        out = _refine(labels, working, image, levels, grow_voxels, smooth_mm, progress)
+        out = _refine(labels, working, image, levels, grow_voxels, smooth_mm, progress, exclude,
+                      (atrial_cut, vessel_cut))
         return sitk.GetArrayFromImage(labels_to_grid(like(out, image), target))
-    return _refine(labels, working, image, levels, grow_voxels, smooth_mm, progress)
+    return _refine(labels, working, image, levels, grow_voxels, smooth_mm, progress, exclude,
+                      (atrial_cut, vessel_cut))
 
 
-def _refine(labels, working, image, levels, grow_voxels, smooth_mm, progress) -> np.ndarray:
+def _refine(labels, working, image, levels, grow_voxels, smooth_mm, progress,
+            exclude=None, cuts=(0.5, 0.5)) -> np.ndarray:
     grown = grow_blood(labels, grow_voxels)
+    if exclude is not None:
+        grown[exclude & (labels == 0)] = 0
     wall = ndimage.binary_dilation(labels == 5, iterations=1) & ~np.isin(labels, BLOOD)
     # one upsampling for both: low 3 bits the grown blood label, bit 3 the wall
     coarse = grown | (wall.astype(np.uint8) << 3)
@@ -69,7 +87,8 @@ def _refine(labels, working, image, levels, grow_voxels, smooth_mm, progress) ->
     lut = np.full(256, np.float32(np.inf), dtype=np.float32)
     for k in BLOOD:
         level = levels.left if k in (1, 3, 6) else levels.right
-        lut[k] = 0.5 * (level + levels.myocardium)
+        cut = 0.5 if k in (1, 2) else cuts[0] if k in (3, 4) else cuts[1]
+        lut[k] = level - cut * (level - levels.myocardium)
     out = np.zeros(g.shape, np.uint8)
     in_blood = (fine > lut[g]) & (fine < levels.upper)
     out[in_blood] = g[in_blood]
