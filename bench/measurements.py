@@ -10,7 +10,12 @@ and PASS/FAIL against the stated accuracy:
 * annulus normal: 5 degrees
 * coronary ostium heights: 1.5 mm (missing ostia are counted, not scored)
 * LAA ostium max/min diameters: 2.0 mm (stated tolerance of this code)
-* LAA depth, STJ height/diameter, annulus min/max diameters: reported only
+* LAA depth, STJ height/diameter, annulus min/max diameters, annulus centre
+  distance and plane level (signed, along the true normal): reported only
+
+Run it twice, with and without ``--auto``: the truth labels have a flat
+LV-aorta boundary (the plane comes from it), the automatic segmentation a
+wavy, tilted one (the plane comes from the lumen axis).
 
     python bench/measurements.py [--seeds 10] [--preset sample] [--auto] [--json]
 """
@@ -65,6 +70,9 @@ def errors_for(seed: int, preset: str, auto: bool) -> tuple[dict, float]:
         err["laa_max_diameter"] = laa["ostium_max_diameter_mm"] - tl["max_diameter_mm"]
         err["laa_min_diameter"] = laa["ostium_min_diameter_mm"] - tl["min_diameter_mm"]
         err["laa_depth"] = laa["depth_mm"] - tl["depth_mm"]
+    if a:
+        err["annulus_plane_level"] = float(np.dot(np.subtract(a["centre_lps"], ta["centre_lps"]),
+                                                  ta["normal_lps"]))
     root = res["root"]
     if "sinotubular_junction_height_mm" in root:
         err["stj_height"] = root["sinotubular_junction_height_mm"] - ph.layout.root.h_stj

@@ -12,6 +12,15 @@ Method
    perimeter-derived diameters, minimum and maximum diameter through the
    centroid, eccentricity ``1 - min/max``. The centre is the contour centroid.
 3. Uncertainty: the same cut of the lumen eroded and dilated by one voxel.
+
+An automatic segmentation's LV/aorta boundary is wavy and tilted (plane-fit
+RMS over half a voxel; 5-20 degrees off on phantoms). Then the plane is
+placed from the lumen instead (:func:`locate_annulus`): the root axis is the
+line through the centroids of star-shaped LV+aorta sections 2-12 mm above
+the first guess (:func:`refine_axis`), the level is the median height of the
+label boundary around that axis, and the section is star-shaped
+(:func:`sections.polar_section`), so an LV cavity touching the root does not
+enter the contour. The result says which (``plane_from``).
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import uncertainty
-from .sections import MaskField, Section, cross_section, plane_basis
+from .sections import MaskField, plane_basis, polar_section
 
 LV, AO = 1, 6
 
@@ -83,38 +92,70 @@ def find_plane(labels) -> AnnulusPlane | None:
     return AnnulusPlane(centre=centre, normal=normal, points=len(pts), footprint=foot)
 
 
-def lumen_mask(labels, plane: AnnulusPlane, below_voxels: float = 2.5) -> np.ndarray:
-    """The aorta plus the LVOT just below the junction.
+#: heights above the first-guess plane whose section centroids give the root axis
+AXIS_HEIGHTS_MM = np.arange(2.0, 12.01, 1.0)
 
-    LV blood (label 1) is kept only within ``below_voxels`` under the plane and
-    over the footprint of the LV-aorta interface (plus one voxel): the LV
-    cavity can come within a voxel of the LVOT beside it, and must not leak
-    into the annulus contour.
-    """
-    from scipy.spatial import cKDTree
 
+def lumen_field(labels, centre, within_mm: float = 45.0) -> MaskField:
+    """LV blood and aorta together (their split does not matter) near ``centre``."""
     arr = np.asarray(labels.array)
-    lv = arr == LV
-    idx = np.argwhere(lv)
-    if len(idx) and plane.footprint is not None:
-        d = labels.index_to_lps(idx[:, ::-1].astype(float)) - plane.centre
-        h = d @ plane.normal
-        _, u, v = plane_basis(plane.normal)
-        dist, _ = cKDTree(plane.footprint).query(np.column_stack([d @ u, d @ v]))
-        vox = max(labels.spacing)
-        far = (dist > 1.0 * vox) | (h < -below_voxels * vox)
-        lv[tuple(idx[far].T)] = False
-    return lv | (arr == AO)
+    mask = (arr == LV) | (arr == AO)
+    ijk = np.round(labels.lps_to_index(np.asarray(centre, float)[None])[0]).astype(int)[::-1]
+    half = np.ceil(within_mm / np.asarray(labels.spacing)[::-1]).astype(int)
+    lo, hi = np.maximum(ijk - half, 0), np.minimum(ijk + half + 1, arr.shape)
+    crop = np.zeros_like(mask)
+    crop[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]] = mask[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
+    return MaskField(labels, crop)
 
 
-def annulus_sections(labels, plane: AnnulusPlane) -> list[Section | None]:
-    """The lumen cut by the plane: nominal, eroded and dilated boundary."""
-    lumen = lumen_mask(labels, plane)
-    out = []
-    for variant in uncertainty.VARIANTS:
-        field = MaskField(labels, _near(labels, uncertainty.shifted(lumen, variant), plane))
-        out.append(cross_section(field, plane.centre, plane.normal, radius_mm=30.0))
-    return out
+def refine_axis(field: MaskField, plane: AnnulusPlane, iterations: int = 4) -> AnnulusPlane | None:
+    """The root axis from the lumen geometry, not from the label interface.
+
+    Sections of the LV+aorta lumen perpendicular to the current axis at
+    :data:`AXIS_HEIGHTS_MM` above the first guess (the root below the
+    sinotubular junction: three symmetric sinus lobes around an elliptic
+    base, so each centroid lies on the axis) are cut star-shaped from the
+    current axis (:func:`sections.polar_section`, which drops a touching LV
+    cavity); a line fitted to their centroids is the new axis. A few
+    iterations converge from a first guess tilted by 20 degrees. The level
+    stays that of the first guess (moved onto the new axis).
+    """
+    c, n = plane.centre.copy(), plane.normal.copy()
+    for _ in range(iterations):
+        pts = []
+        for h in AXIS_HEIGHTS_MM:
+            s = polar_section(field, c + h * n, n, n_angles=180, dr_mm=0.2)
+            if s is not None:
+                pts.append(s.centroid)
+        if len(pts) < 5:
+            return None
+        pts = np.asarray(pts)
+        m, d = fit_line(pts)
+        if np.dot(d, n) < 0:
+            d = -d
+        # keep the level: the axis point at the first-guess plane's height
+        c = m + d * (np.dot(plane.centre - m, plane.normal) / np.dot(d, plane.normal))
+        n = d
+    return AnnulusPlane(centre=c, normal=n, points=plane.points, footprint=plane.footprint)
+
+
+def fit_line(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares line ``(centroid, unit direction)`` through ``points``."""
+    c = points.mean(axis=0)
+    _, _, vt = np.linalg.svd(points - c, full_matrices=False)
+    return c, vt[0] / np.linalg.norm(vt[0])
+
+
+def interface_level(labels, plane: AnnulusPlane, radius_mm: float) -> float:
+    """Median height (along ``plane.normal``) of the LV-aorta interface within
+    ``radius_mm`` of the axis: the label split averaged around the ring, so a
+    tilted or wavy automatic boundary gives its mean level."""
+    pts = interface_points(labels)
+    d = pts - plane.centre
+    h = d @ plane.normal
+    rad = np.linalg.norm(d - np.outer(h, plane.normal), axis=1)
+    near = rad < radius_mm
+    return float(np.median(h[near])) if near.sum() >= 12 else 0.0
 
 
 def _near(labels, mask: np.ndarray, plane: AnnulusPlane, within_mm: float = 20.0) -> np.ndarray:
@@ -130,13 +171,49 @@ def _near(labels, mask: np.ndarray, plane: AnnulusPlane, within_mm: float = 20.0
     return out
 
 
+#: the LV-aorta label boundary counts as a plane when its points lie within this
+#: fraction of a voxel of the fitted plane (RMS); an automatic segmentation's
+#: boundary is wavy and tilted (RMS 1-2 mm), a drawn or phantom one is flat
+PLANAR_RMS_VOXELS = 0.5
+
+
+def locate_annulus(labels) -> tuple[AnnulusPlane | None, MaskField | None, str]:
+    """The annulus plane: from a flat LV-aorta label boundary as is, else from the lumen.
+
+    Returns ``(plane, lumen field, method)``.
+    """
+    guess = find_plane(labels)
+    if guess is None:
+        return None, None, ""
+    field = lumen_field(labels, guess.centre)
+    pts = interface_points(labels)
+    rms = float(np.sqrt(np.mean(((pts - guess.centre) @ guess.normal) ** 2)))
+    if rms <= PLANAR_RMS_VOXELS * max(labels.spacing):
+        return guess, field, "label boundary"
+    axis = refine_axis(field, guess)
+    if axis is None:
+        return guess, field, "label boundary"
+    s = polar_section(field, axis.centre, axis.normal)
+    radius = 0.5 * s.max_diameter_mm + 2.0 if s is not None else 15.0
+    level = interface_level(labels, axis, radius)
+    plane = AnnulusPlane(centre=axis.centre + level * axis.normal, normal=axis.normal,
+                         points=axis.points, footprint=axis.footprint)
+    return plane, field, "lumen axis"
+
+
 def measure_annulus(labels) -> tuple[dict, AnnulusPlane | None, list[str]]:
     """Annulus measurements (DESIGN.md keys, ``_range`` entries), the plane, warnings."""
-    plane = find_plane(labels)
+    plane, field, method = locate_annulus(labels)
     if plane is None:
         return {}, None, ["Aortic annulus not measured: the LV blood pool (label 1) and the "
                           "aorta (label 6) do not touch, so the LV-aorta junction is unknown."]
-    secs = annulus_sections(labels, plane)
+    arr = np.asarray(labels.array)
+    lumen = (arr == LV) | (arr == AO)
+    secs = []
+    for variant in uncertainty.VARIANTS:
+        f = field if variant == uncertainty.VARIANTS[0] else MaskField(
+            labels, _near(labels, uncertainty.shifted(lumen, variant), plane))
+        secs.append(polar_section(f, plane.centre, plane.normal))
     if secs[0] is None:
         return {}, None, ["Aortic annulus not measured: no closed lumen contour on the "
                           "LV-aorta junction plane."]
@@ -159,4 +236,5 @@ def measure_annulus(labels) -> tuple[dict, AnnulusPlane | None, list[str]]:
     out["normal_lps"] = [round(float(v), 4) for v in plane.normal]
     out["major_axis_lps"] = [round(float(v), 4) for v in nominal.max_axis]
     out["interface_points"] = plane.points
+    out["plane_from"] = method
     return out, plane, []

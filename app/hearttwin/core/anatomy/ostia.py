@@ -34,7 +34,7 @@ from scipy import ndimage
 
 from .sections import MaskField, plane_basis
 
-AO = 6
+LV, AO = 1, 6
 #: patient directions (LPS) the left and right coronary sinuses face
 LEFT_DIR = np.array([1.0, 0.35, 0.0])
 RIGHT_DIR = np.array([-0.35, -1.0, 0.0])
@@ -53,7 +53,10 @@ def wall_map(image, labels, plane, heights, thetas, depth_mm: float = 5.0):
     Returns ``(bright_min_hu, lumen_radius_mm)``, each (len(heights), len(thetas)).
     """
     _, u, v = plane_basis(plane.normal)
-    field = MaskField(labels, np.asarray(labels.array) == AO)
+    # the lumen is the LV blood and aorta together: an automatic segmentation
+    # may leave the lowest part of the root labelled LV
+    arr = np.asarray(labels.array)
+    field = MaskField(labels, (arr == AO) | (arr == LV))
     r = np.arange(0.0, 40.0, 0.25)
     dirs = np.cos(thetas)[:, None] * u + np.sin(thetas)[:, None] * v  # (T, 3)
     base = plane.centre + np.asarray(heights)[:, None] * plane.normal  # (H, 3)

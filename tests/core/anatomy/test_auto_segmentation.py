@@ -1,0 +1,40 @@
+"""The annulus measured on the AUTOMATIC segmentation of a held-out phantom (not 2024).
+
+The automatic LV/aorta boundary is wavy and tilted (10-20 degrees on some
+seeds); the annulus plane then comes from the lumen axis, not the labels.
+Tolerances are the issue's: diameters within 1.0 mm, normal within 5 degrees.
+"""
+
+import numpy as np
+import pytest
+
+from hearttwin.core.anatomy import measure_annulus
+from hearttwin.core.phantom.generate import generate_phantom
+from hearttwin.core.phantom.params import PhantomParams
+
+
+@pytest.fixture(scope="module")
+def auto_case():
+    from hearttwin.core.segmentation.auto import segment_heart
+
+    ph = generate_phantom(PhantomParams.sample(1, "small"))
+    p = ph.phases[0]
+    return segment_heart(p.image).labels, ph.layout.root.annulus_truth()
+
+
+def test_annulus_on_automatic_segmentation(auto_case):
+    labels, truth = auto_case
+    a, plane, warnings = measure_annulus(labels)
+    assert plane is not None and not warnings
+    # measured (seed 1, small): +0.15 / +0.32 mm, 3.2 degrees
+    for key in ("area_derived_diameter_mm", "perimeter_derived_diameter_mm"):
+        assert abs(a[key] - truth[key]) <= 1.0, key
+    cos = np.dot(a["normal_lps"], truth["normal_lps"]) / np.linalg.norm(a["normal_lps"])
+    assert np.degrees(np.arccos(min(cos, 1.0))) <= 5.0
+    assert np.linalg.norm(np.subtract(a["centre_lps"], truth["centre_lps"])) <= 1.5
+
+
+def test_wavy_boundary_uses_lumen_axis(auto_case):
+    labels, _ = auto_case
+    a, _, _ = measure_annulus(labels)
+    assert a["plane_from"] == "lumen axis"
