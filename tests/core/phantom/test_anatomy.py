@@ -90,3 +90,26 @@ def test_coronaries_touch_the_aorta_and_are_unlabelled(small_phantom):
     ijk = np.rint(lab.lps_to_index(outside)).astype(int)
     assert lab.array[ijk[2], ijk[1], ijk[0]] == 0
     assert img.array[ijk[2], ijk[1], ijk[0]] > 150  # contrast-filled
+
+
+@pytest.mark.parametrize("seed", [7, 2024])
+def test_blood_pools_meet_only_at_valves(seed, small_phantom):
+    """Chambers and vessels touch through valves only (LV-LA, LV-AO, RA-RV, RV-PA).
+
+    Elsewhere a wall separates them, as in a real CT: a segmentation cannot
+    tell two pools apart where the phantom let them merge.
+    """
+    from hearttwin.core.phantom.generate import generate_phantom
+    from hearttwin.core.phantom.params import PhantomParams
+
+    ph = small_phantom if seed == 7 else generate_phantom(PhantomParams.sample(seed, "small"))
+    arr = ph.phases[0].labels.array
+    blood = (1, 2, 3, 4, 6, 7)
+    valves = {(1, 3), (1, 6), (2, 4), (2, 7)}
+    touching = set()
+    for a in blood:
+        grown = ndimage.binary_dilation(arr == a)
+        for b in blood:
+            if b > a and np.any(grown & (arr == b)):
+                touching.add((a, b))
+    assert touching == valves

@@ -16,7 +16,7 @@ import numpy as np
 from . import vessels
 from .aortic_root import RootShape
 from .chambers import Chambers, Layout, chambers
-from .painter import Step
+from .painter import Separation, Step
 from .params import AnatomyParams
 from .shapes import Ellipsoid, Offset, Tube, Union
 from .tissues import Tissue
@@ -46,6 +46,12 @@ def calcium_nodules(lay: Layout, seed: int, count: int) -> list[dict]:
         out.append({"centre_lps": [float(v) for v in centre], "radius_mm": radius,
                     "height_mm": h})
     return out
+
+
+#: (yielding label, other label): blood pools that touch only through a wall;
+#: the structure painted earlier yields (RA, LA, RV, PA are painted before LV and AO)
+NON_COMMUNICATING = ((2, 1), (2, 6), (3, 6), (3, 7), (3, 2), (3, 4), (4, 1), (4, 6),
+                     (7, 6), (7, 1), (4, 7))
 
 
 def build_heart(anat: AnatomyParams, lay: Layout, phase: float, zrange, *, calcium: bool,
@@ -114,6 +120,8 @@ def build_heart(anat: AnatomyParams, lay: Layout, phase: float, zrange, *, calci
         Step("mitral opening", mitral, T.BLOOD_LEFT, 3),
         Step("LV blood pool", lv_blood, T.BLOOD_LEFT, 1),
         Step("aorta", aorta, T.BLOOD_LEFT, 6),
+        # blood pools meet only at the valves (LV-LA, LV-AO, RA-RV, RV-PA)
+        Separation("walls between blood pools", NON_COMMUNICATING, 2.0, T.SOFT),
         Step("coronary arteries", Union(coronary_tubes), T.BLOOD_LEFT, 0,
              over=frozenset({T.FAT, T.SOFT, T.MYOCARDIUM, T.LUNG}), unlabelled_only=True),
     ]
