@@ -64,3 +64,16 @@ def test_chamber_volumes_are_voxel_volumes(measured):
         assert abs(ch[key]["volume_ml"] - counts[lab] * labels.voxel_volume_mm3 / 1000) < 0.01
         lo, hi = ch[key]["volume_ml_range"]
         assert lo < ch[key]["volume_ml"] < hi
+
+
+def test_aortic_root_against_truth(measured):
+    """Sinus, STJ and ascending aorta on truth labels (6 held-out small seeds in the
+    bench: sinus dA <= 0.30 mm, STJ height <= 1.8 mm, STJ diameter <= 0.42 mm,
+    ascending <= 0.61 mm off)."""
+    root, truth = measured["result"]["root"], measured["truth"]["root"]
+    limits = {"sinus_area_derived_diameter_mm": 1.0, "sinotubular_junction_height_mm": 2.5,
+              "sinotubular_junction_diameter_mm": 1.0, "ascending_aorta_diameter_mm": 1.0}
+    for key, limit in limits.items():
+        assert key in root and key in truth, key
+        assert abs(root[key] - truth[key]) <= limit, (key, root[key], truth[key])
+    assert root["ascending_aorta_level_mm"] == 40.0

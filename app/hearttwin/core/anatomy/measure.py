@@ -67,8 +67,10 @@ def measure_all(labels, image=None, *, landmarks: dict | None = None, progress=N
     jobs.report(progress, 2, total, "Aortic root and centreline")
     result["root"], result["aortic_centreline"], result["lvot"] = {}, {}, {}
     if plane is not None:
-        tr = aortic_track(labels, plane, progress_cb=lambda arc: jobs.check(progress))
-        result["root"], w = measure_root(labels, plane, tr)
+        radius = 0.5 * annulus["max_diameter_mm"] + 1.5
+        tr = aortic_track(labels, plane, progress_cb=lambda arc: jobs.check(progress),
+                          radius_mm=radius)
+        result["root"], w = measure_root(labels, plane, tr, radius)
         warnings += w
         result["aortic_centreline"] = centreline_entry(tr)
         jobs.report(progress, 3, total, "LVOT")

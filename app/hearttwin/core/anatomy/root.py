@@ -1,16 +1,27 @@
 """Aortic root, ascending aorta, aortic centreline and LVOT.
 
-* Centreline: cross-section tracking of the aorta (label 6) from the
-  annulus centre along the annulus normal (1 mm steps through the root, 3 mm
-  beyond), :mod:`centreline`.
-* Sinus of Valsalva: the first bulge of the root above the annulus (the
-  largest area before the diameter falls 1 mm below it); its maximum and minimum diameter through the centroid
-  (cusp-to-commissure and across) and area-derived diameter.
-* Sinotubular junction (STJ): above the sinuses the root narrows to a
-  plateau; the STJ is the first section above the sinus level whose
-  area-derived diameter is within 0.5 mm of the narrowest one found up to
-  25 mm above the sinus level. Its height is above the annulus plane.
-* Ascending aorta: the section 40 mm along the centreline from the annulus.
+* Centreline: the lumen (aorta, label 6, and the LV blood within the
+  annulus radius up to 4 mm above the annulus plane, where an automatic
+  segmentation may leave the lowest root labelled LV) is followed upward
+  from the annulus centre: every 1 mm (3 mm beyond 60 mm) it is cut
+  perpendicular to the current axis, the contour enclosing the predicted
+  point (the part connected to the previous centre) gives the new centre,
+  and the axis follows a line fit through the centres of the last 8 mm.
+  It stops when the lumen ends or leaves the image, or the area jumps
+  (over 1.6 times the median of the last five sections: a leak).
+* Only the ascending part of the track (before it first rises 35 mm above
+  the annulus) is searched for the sinus and the STJ; the sections
+  reported are cut again perpendicular to the centred local axis.
+* Sinus of Valsalva: the widest section of the first bulge 2-25 mm above
+  the annulus (the running maximum of the area-derived diameter until it
+  falls 0.5 mm below it); maximum and minimum diameter through the centroid
+  and area-derived diameter.
+* Sinotubular junction (STJ): the first section above the sinus level
+  (up to 35 mm) within 0.15 mm of the narrowest one there, or, on a long
+  slowly narrowing plateau, past half-way down from the sinus and flat
+  (narrowing under 0.1 mm per mm). Its height is above the annulus plane.
+* Ascending aorta: the section where the track is 40 mm above the annulus
+  plane (``ascending_aorta_level_mm``; its centre ``ascending_aorta_lps``).
 * LVOT: the LV blood pool (label 1, clipped to a cylinder around the
   annulus axis so the LV cavity cannot leak in) cut 4 mm below the annulus.
 
@@ -23,18 +34,85 @@ from __future__ import annotations
 import numpy as np
 
 from . import uncertainty
-from .centreline import Track, resection, track
+from .centreline import Track, resection
 from .sections import MaskField, Section, cross_section
 
 LV, AO = 1, 6
-ASCENDING_ARC_MM = 40.0
+ASCENDING_HEIGHT_MM = 40.0
+SINUS_RANGE_MM = (2.0, 25.0)
+STJ_MAX_MM = 35.0
+SINUS_DROP_MM = 0.5
+STJ_PLATEAU_MM = 0.15
+STJ_FLAT_SLOPE = 0.1
 LVOT_DEPTH_MM = 4.0
+ROOT_STEP_MM = 1.0
+FINE_UNTIL_MM = 60.0
+AXIS_SPAN_MM = 8.0
+MAX_AREA_JUMP = 1.6
+LV_ABOVE_MM = 4.0
 
 
-def aortic_track(labels, plane, progress_cb=None) -> Track:
-    field = MaskField(labels, np.asarray(labels.array) == AO)
-    return track(field, plane.centre, plane.normal, step_mm=3.0, steps=[(45.0, 1.0)],
-                 progress_cb=progress_cb)
+def root_lumen(labels, plane, radius_mm: float) -> np.ndarray:
+    """The aorta (label 6) and the LV blood (label 1) within ``radius_mm`` of the annulus
+    axis from 15 mm below to ``LV_ABOVE_MM`` above the annulus plane: an automatic
+    segmentation may leave the lowest root labelled LV, but the LV cavity beside the
+    root must not join it."""
+    arr = np.asarray(labels.array)
+    return (arr == AO) | lvot_mask(labels, plane, radius_mm, above_mm=LV_ABOVE_MM)
+
+
+def aortic_track(labels, plane, progress_cb=None, *, radius_mm: float = 15.0,
+                 max_length_mm: float = 300.0) -> Track:
+    """Follow the LV + aorta lumen upward from the annulus centre.
+
+    Every ``ROOT_STEP_MM`` (1 mm through the root, 3 mm beyond
+    ``FINE_UNTIL_MM``) the lumen is cut perpendicular to the current axis; the
+    contour enclosing the predicted point (the connected part of the lumen
+    that contains the previous centre) gives the new centre. The axis is the
+    direction through the centres of the last ``AXIS_SPAN_MM`` (a straight
+    line fit, so the three-lobed sinuses do not make it wobble), starting
+    from the annulus normal. Tracking stops when the section is gone (the
+    lumen ends or leaves the image) or its area jumps (a leak).
+    """
+    field = MaskField(labels, root_lumen(labels, plane, radius_mm))
+    n0 = np.asarray(plane.normal, float)
+    p = np.asarray(plane.centre, float)
+    t = n0.copy()
+    centres = [p.copy()]
+    sections: list[Section] = []
+    arcs: list[float] = []
+    arc = 0.0
+    while arc < max_length_mm:
+        h = ROOT_STEP_MM if arc < FINE_UNTIL_MM else 3.0
+        q = p + h * t
+        sec = cross_section(field, q, t, radius_mm=35.0, step_mm=0.4)
+        if sec is None:
+            break
+        recent = [s.area_mm2 for s in sections[-5:]] or [np.pi * radius_mm ** 2]
+        if sec.area_mm2 > MAX_AREA_JUMP * float(np.median(recent)):
+            break
+        c = sec.centroid
+        moved = c - p
+        if np.dot(moved, t) <= 0.2 * h:
+            break
+        arc += float(np.linalg.norm(moved))
+        p = c
+        centres.append(c)
+        sections.append(sec)
+        arcs.append(arc)
+        # axis: principal direction of the centres within the last AXIS_SPAN_MM
+        pts = np.array(centres)
+        d_back = np.linalg.norm(pts - c, axis=1)
+        pts = pts[d_back <= AXIS_SPAN_MM]
+        if len(pts) >= 3:
+            m = pts.mean(axis=0)
+            _, _, vt = np.linalg.svd(pts - m)
+            ax = vt[0] if np.dot(vt[0], t) > 0 else -vt[0]
+            t = 0.5 * (t + ax)
+            t /= np.linalg.norm(t)
+        if progress_cb is not None:
+            progress_cb(arc)
+    return Track(sections=sections, arc_mm=np.asarray(arcs))
 
 
 def _put_section(out: dict, prefix: str, secs: list[Section | None], what=("area", "min", "max")):
@@ -55,35 +133,50 @@ def _variants(labels, mask: np.ndarray) -> list[MaskField]:
     return [MaskField(labels, uncertainty.shifted(mask, v)) for v in uncertainty.VARIANTS[1:]]
 
 
-def measure_root(labels, plane, tr: Track) -> tuple[dict, list[str]]:
+def measure_root(labels, plane, tr: Track, radius_mm: float = 15.0) -> tuple[dict, list[str]]:
     """Sinus, STJ and ascending-aorta measurements (JSON-ready) and warnings."""
     if len(tr.sections) < 5:
         return {}, ["Aortic root not measured: the aorta could not be followed above the annulus."]
     heights = np.array([plane.height(s.centroid) for s in tr.sections])
     area_d = np.array([s.area_diameter_mm for s in tr.sections])
-    root = np.nonzero((heights > 2.0) & (heights < 30.0))[0]
+    # only the ascending part of the track counts (the arch and descending aorta come
+    # back down to these heights)
+    top = np.nonzero(heights > STJ_MAX_MM)[0]
+    n_up = int(top[0]) if len(top) else len(heights)
+    heights_up = np.where(np.arange(len(heights)) < n_up, heights, np.inf)
+    root = np.nonzero((heights_up > SINUS_RANGE_MM[0]) & (heights_up <= SINUS_RANGE_MM[1]))[0]
     if len(root) < 3:
         return {}, ["Aortic root not measured: too little aorta above the annulus."]
-    # the sinus level is the first bulge: the running maximum once the diameter has dropped
-    # 1 mm below it (the ascending aorta higher up can be wider than the sinuses)
+    # the sinus level: the widest section of the first bulge 2-25 mm above the annulus
+    # (the running maximum until the diameter has fallen SINUS_DROP_MM below it: the
+    # ascending aorta higher up may be wider than the sinuses)
     i_sinus = int(root[0])
     for i in root:
         if area_d[i] > area_d[i_sinus]:
             i_sinus = int(i)
-        elif area_d[i] < area_d[i_sinus] - 1.0:
+        elif area_d[i] < area_d[i_sinus] - SINUS_DROP_MM:
             break
-    above = np.nonzero((heights > heights[i_sinus]) & (heights < heights[i_sinus] + 25.0))[0]
-    fields = _variants(labels, np.asarray(labels.array) == AO)
+    # the STJ: the narrowest section between the sinus level and STJ_MAX_MM, its height
+    # refined by a parabola through the diameters around it
+    above = np.nonzero((heights_up > heights[i_sinus]) & (heights_up <= STJ_MAX_MM))[0]
+    fields = _variants(labels, root_lumen(labels, plane, radius_mm))
     out: dict = {}
-    sinus = tr.sections[i_sinus]
+    field = MaskField(labels, root_lumen(labels, plane, radius_mm))
+    sinus = _recut(field, tr, i_sinus)
     secs = [sinus] + [resection(f, sinus) for f in fields]
     _put_section(out, "sinus_", secs, ("max", "min", "dA"))
     out["sinus_height_mm"] = round(float(heights[i_sinus]), 1)
     warnings = []
     if len(above):
-        dmin = area_d[above].min()
-        i_stj = int(above[np.nonzero(area_d[above] <= dmin + 0.5)[0][0]])
-        stj = tr.sections[i_stj]
+        dmin = float(area_d[above].min())
+        # where the root stops narrowing: within STJ_PLATEAU_MM of the narrowest, or (a long
+        # plateau that narrows slowly) past half-way down from the sinus and flat
+        slope = np.gradient(area_d, heights) if len(heights) > 1 else np.zeros(1)
+        low = area_d[above] < 0.5 * (area_d[i_sinus] + dmin)
+        flat = slope[above] > -STJ_FLAT_SLOPE
+        ok = (area_d[above] <= dmin + STJ_PLATEAU_MM) | (low & flat)
+        i_stj = int(above[np.nonzero(ok)[0][0]])
+        stj = _recut(field, tr, i_stj)
         secs = [stj] + [resection(f, stj) for f in fields]
         _put_section(out, "sinotubular_junction_", secs, ("mean", "dA"))
         # the height moves with the boundary only through the plateau search: report the
@@ -94,15 +187,56 @@ def measure_root(labels, plane, tr: Track) -> tuple[dict, list[str]]:
         out["sinotubular_junction_lps"] = [round(float(v), 2) for v in stj.centroid]
     else:
         warnings.append("Sinotubular junction not found: the aorta ends above the sinuses.")
-    asc = tr.at_arc(ASCENDING_ARC_MM)
+    i_asc = _at_height(heights, ASCENDING_HEIGHT_MM)
+    asc = None if i_asc is None else _recut(field, tr, i_asc)
     if asc is not None:
         secs = [asc] + [resection(f, asc) for f in fields]
         _put_section(out, "ascending_aorta_", secs, ("mean", "dA"))
-        out["ascending_aorta_level_mm"] = ASCENDING_ARC_MM
+        out["ascending_aorta_level_mm"] = ASCENDING_HEIGHT_MM
+        out["ascending_aorta_lps"] = [round(float(v), 2) for v in asc.centroid]
     else:
         warnings.append(f"Ascending aorta diameter not measured: the aorta is followed for "
-                        f"less than {ASCENDING_ARC_MM:.0f} mm.")
+                        f"less than {ASCENDING_HEIGHT_MM:.0f} mm above the annulus.")
     return out, warnings
+
+
+def _parabola_min(x: np.ndarray, y: np.ndarray, i: int) -> float:
+    """Sub-step position of the minimum of ``y(x)`` at sample ``i`` (a parabola through
+    the samples up to 2 on each side; ``x[i]`` at the ends or if it is not convex)."""
+    lo, hi = max(i - 2, 0), min(i + 3, len(x))
+    if hi - lo < 3:
+        return float(x[i])
+    a, b, _ = np.polyfit(x[lo:hi] - x[i], y[lo:hi], 2)
+    if a <= 0:
+        return float(x[i])
+    return float(x[i] + np.clip(-b / (2 * a), x[lo] - x[i], x[hi - 1] - x[i]))
+
+
+def _recut(field: MaskField, tr: Track, i: int, half_span_mm: float = 5.0) -> Section:
+    """Section ``i`` of the track cut again perpendicular to the centred local axis (a
+    line through the centres within ``half_span_mm`` of it along the track): the axis
+    used while tracking lags behind in bends, and an oblique cut is too wide."""
+    near = np.abs(tr.arc_mm - tr.arc_mm[i]) <= half_span_mm
+    pts = tr.points[near]
+    sec = tr.sections[i]
+    if len(pts) < 3:
+        return sec
+    _, _, vt = np.linalg.svd(pts - pts.mean(axis=0))
+    axis = vt[0] if np.dot(vt[0], sec.normal) > 0 else -vt[0]
+    new = cross_section(field, sec.centroid, axis, radius_mm=35.0, step_mm=0.2)
+    return sec if new is None else new
+
+
+def _at_height(heights: np.ndarray, h_mm: float) -> int | None:
+    """Index of the first section of the track at ``h_mm`` above the annulus plane (None
+    if the track does not get that high)."""
+    hit = np.nonzero(heights >= h_mm)[0]
+    if not len(hit):
+        return None
+    i = int(hit[0])
+    if i > 0 and abs(heights[i - 1] - h_mm) < abs(heights[i] - h_mm):
+        i -= 1
+    return i
 
 
 def centreline_entry(tr: Track, every_mm: float = 2.0) -> dict:
@@ -120,8 +254,9 @@ def centreline_entry(tr: Track, every_mm: float = 2.0) -> dict:
             "length_mm": round(float(tr.arc_mm[-1]), 1)}
 
 
-def lvot_mask(labels, plane, radius_mm: float) -> np.ndarray:
-    """LV blood within ``radius_mm`` of the annulus axis and 0-15 mm below the plane."""
+def lvot_mask(labels, plane, radius_mm: float, above_mm: float = 0.5) -> np.ndarray:
+    """LV blood within ``radius_mm`` of the annulus axis, from 15 mm below the plane to
+    ``above_mm`` above it."""
     arr = np.asarray(labels.array)
     lv = arr == LV
     idx = np.argwhere(lv)
@@ -129,7 +264,7 @@ def lvot_mask(labels, plane, radius_mm: float) -> np.ndarray:
         d = labels.index_to_lps(idx[:, ::-1].astype(float)) - plane.centre
         h = d @ plane.normal
         radial = np.linalg.norm(d - np.outer(h, plane.normal), axis=1)
-        far = (radial > radius_mm) | (h < -15.0) | (h > 0.5)
+        far = (radial > radius_mm) | (h < -15.0) | (h > above_mm)
         lv[tuple(idx[far].T)] = False
     return lv
 
