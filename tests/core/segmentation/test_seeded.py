@@ -1,7 +1,8 @@
 """Seeded segmentation from one click per structure (held-out phantoms).
 
-Thresholds: measured on seeds 0-2 minus a small margin (measured minima:
-LV 0.952, RV 0.828, LA 0.869, RA 0.887, MYO 0.940, AO 0.951, PA 0.873).
+Thresholds: measured on seeds 0-2 minus a small margin (measured minima, with
+marrow walled in by cortex excluded as in the automatic mode: LV 0.952,
+RV 0.829, LA 0.882, RA 0.887, MYO 0.940, AO 0.957, PA 0.883).
 """
 
 import pytest
@@ -13,7 +14,7 @@ from hearttwin.core.segmentation.seeded import segment_from_seeds
 
 HELD_OUT = (0, 1, 2)  # see conftest.py
 KEYS = ["LV", "RV", "LA", "RA", "MYO", "AO", "PA"]
-MIN_DICE = {"LV": 0.93, "RV": 0.80, "LA": 0.84, "RA": 0.86, "MYO": 0.91, "AO": 0.92, "PA": 0.84}
+MIN_DICE = {"LV": 0.93, "RV": 0.80, "LA": 0.85, "RA": 0.86, "MYO": 0.91, "AO": 0.93, "PA": 0.85}
 
 
 @pytest.mark.parametrize("seed", HELD_OUT)

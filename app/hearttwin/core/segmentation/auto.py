@@ -9,7 +9,11 @@ can be cancelled):
 2. **Prior fit** (:mod:`.register`, :mod:`.template`): the generator's
    *default-parameter* heart (never the case itself) is placed by an
    exhaustive FFT translation search on a rough Otsu blood indicator, then
-   refined by an affine mutual-information registration on the heart region.
+   refined by an affine mutual-information registration on the heart region
+   with bone painted over as soft tissue (bone found with provisional levels
+   sampled where the translated prior lies: marrow can be brighter than a
+   low-contrast scan's blood and would otherwise pull the fit onto the
+   spine); an implausibly scaled fit is rejected for the translation alone.
 3. **Contrast levels** (:mod:`.contrast`): left-blood, right-blood,
    myocardium and fat levels sampled from the scan where the fitted prior
    puts each class; blood thresholds are midpoints, per side.
@@ -31,7 +35,8 @@ can be cancelled):
 8. **Checks**: a structure whose found volume is tiny compared with what the
    fitted prior expects inside the field of view is reported as missing,
    with the reason (outside the field of view, or no contrast-filled region
-   where it should be); the other labels are still returned.
+   where it should be); the other labels are still returned. When no blood
+   structure is found at all, the first warning says the heart was not found.
 """
 
 from __future__ import annotations
@@ -120,17 +125,35 @@ def segment_heart(volume: Volume, *, progress=None, params: AutoParams | None = 
     rough = contrast.rough_threshold(s)
     shift = register.initial_translation(smoothed, template, rough)
     jobs.report(progress, 3, total, "Fitting the heart model")
+    # provisional levels where the translated prior lies: enough to find the
+    # bone (cortex and the marrow it rings), which the affine fit must ignore
+    tx0 = register.translation_transform(shift)
+    prior0 = sitk.GetArrayFromImage(register.warp_labels(template, tx0, smoothed))
+    levels0 = contrast.estimate_levels(s, prior0)
+    fit = "affine"
+    if levels0 is None:
+        fixed_bone, soft = None, 100.0
+    else:
+        fixed_bone = partition.bone_mask(raw, levels0, p.working_mm)
+        soft = levels0.myocardium
     try:
         tx = register.affine(smoothed, template, shift, jobs.SubProgress(progress, 3, 4, total),
-                             iterations=p.registration_iterations)
-        prior = sitk.GetArrayFromImage(register.warp_labels(template, tx, smoothed))
+                             iterations=p.registration_iterations, fixed_bone=fixed_bone,
+                             soft_hu=soft)
+        if not register.plausible(tx):
+            # an implausibly scaled or sheared heart: keep the translation
+            tx, fit = tx0, "translation (affine fit rejected as implausible)"
+        prior = (prior0 if tx is tx0 else
+                 sitk.GetArrayFromImage(register.warp_labels(template, tx, smoothed)))
     except register.RegistrationFailed:
-        tx, prior = sitk.AffineTransform(3), np.zeros(s.shape, np.uint8)
+        tx, prior, fit = sitk.AffineTransform(3), np.zeros(s.shape, np.uint8), "failed"
+    del prior0, fixed_bone
 
     jobs.report(progress, 4, total, "Estimating contrast levels")
     levels = contrast.estimate_levels(s, prior)
     provenance = {"auto_params": dataclasses.asdict(p), "rough_threshold_hu": rough,
                   "prior": "phantom generator default parameters (noise-free, 2 mm)",
+                  "prior_fit": fit,
                   "prior_transform": {"matrix": list(tx.GetMatrix()),
                                       "translation": list(tx.GetTranslation()),
                                       "center": list(tx.GetCenter())}}
@@ -209,4 +232,8 @@ def _check_structures(full: np.ndarray, volume: Volume, prior: np.ndarray, p: Au
             why = (f"no contrast-filled region where it is expected (the {side} heart may be "
                    f"poorly opacified)")
         warnings.append(f"{name} not found: {why}.")
+    if all(NAMES[k][0] in missing for k in (1, 2, 3, 4, 6, 7)):
+        warnings.insert(0, "Heart not found: none of the contrast-filled chambers and vessels "
+                           "could be located where the fitted heart model puts them; check that "
+                           "this is a contrast-enhanced cardiac CT, or use seeded segmentation.")
     return warnings, missing

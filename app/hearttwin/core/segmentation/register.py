@@ -12,7 +12,15 @@ the scanner frame, so the field of view and the patient position may vary):
    region (so the thorax, whose size varies independently, does not pull),
    multi-resolution (4 mm then 2 mm). Mutual information does not assume the
    scan's HU levels, so the contrast level and the left/right enhancement
-   ratio may differ from the prior's.
+   ratio may differ from the prior's. Bone (cortex and the marrow it
+   encloses) is painted over with soft tissue in both images first
+   (``fixed_bone``; the prior's own bone from its known levels): the
+   descending aorta and the atria lie against the spine, and marrow can be
+   brighter than the scan's contrast blood, which otherwise lets the
+   metric pull the heart region onto the vertebrae and inflate it.
+3. **Plausibility**: an affine fit that scales the heart by more than
+   ``MAX_SCALE`` (or shears it as much) is rejected, and the translation
+   alone is used (:func:`plausible`).
 
 The result maps scan points (fixed) to prior points (moving), which is what
 ``sitk.Resample`` needs to bring the prior's labels onto the scan's grid.
@@ -28,6 +36,8 @@ from .. import jobs
 from .template import Template
 
 BLOOD = (1, 2, 3, 4, 6, 7)
+#: largest accepted scaling of the prior along any axis (and its inverse)
+MAX_SCALE = 1.35
 
 
 class RegistrationFailed(RuntimeError):
@@ -74,11 +84,47 @@ def initial_translation(scan: sitk.Image, template: Template, threshold: float,
     return p_tmpl - p_scan
 
 
+def _painted(img: sitk.Image, mask: np.ndarray | None, value: float) -> sitk.Image:
+    img = sitk.Cast(img, sitk.sitkFloat32)
+    if mask is None or not mask.any():
+        return img
+    a = sitk.GetArrayFromImage(img)
+    a[mask] = value
+    out = sitk.GetImageFromArray(a)
+    out.CopyInformation(img)
+    return out
+
+
+def translation_transform(translation: np.ndarray) -> sitk.AffineTransform:
+    """The translation-only placement as an affine transform (scan -> prior)."""
+    tx = sitk.AffineTransform(3)
+    tx.SetTranslation([float(v) for v in translation])
+    return tx
+
+
+def plausible(transform: sitk.Transform, max_scale: float = MAX_SCALE) -> bool:
+    """Whether an affine fit keeps the prior's size within a heart's range."""
+    m = np.array(transform.GetMatrix(), float).reshape(3, 3)
+    if not np.all(np.isfinite(m)):
+        return False
+    sv = np.linalg.svd(m, compute_uv=False)
+    return bool(sv.max() <= max_scale and sv.min() >= 1.0 / max_scale)
+
+
 def affine(scan: sitk.Image, template: Template, translation: np.ndarray, progress=None,
-           iterations: int = 60) -> sitk.Transform:
-    """Affine transform (scan -> prior) refined by mutual information."""
-    fixed = sitk.Clamp(sitk.Cast(scan, sitk.sitkFloat32), sitk.sitkFloat32, -300.0, 800.0)
-    moving = sitk.Clamp(template.image.to_sitk(), sitk.sitkFloat32, -300.0, 800.0)
+           iterations: int = 60, fixed_bone: np.ndarray | None = None,
+           soft_hu: float = 100.0) -> sitk.Transform:
+    """Affine transform (scan -> prior) refined by mutual information.
+
+    ``fixed_bone`` (array on ``scan``'s grid) marks the scan's bone; it and
+    the prior's bone are set to ``soft_hu`` (the scan's tissue level) before
+    the fit.
+    """
+    fixed = sitk.Clamp(_painted(scan, fixed_bone, soft_hu), sitk.sitkFloat32, -300.0, 800.0)
+    moving_img = template.image.to_sitk()
+    if fixed_bone is not None:
+        moving_img = _painted(moving_img, template_bone(template), template_soft_hu())
+    moving = sitk.Clamp(moving_img, sitk.sitkFloat32, -300.0, 800.0)
     lab = template.labels.to_sitk()
     heart = sitk.BinaryThreshold(lab, 1, 7, 1, 0)
     mask = sitk.BinaryDilate(heart, [5, 5, 5])
@@ -117,6 +163,32 @@ def affine(scan: sitk.Image, template: Template, translation: np.ndarray, progre
         raise RegistrationFailed(str(err)) from err
     jobs.check(progress)
     return tx
+
+
+def template_soft_hu() -> float:
+    from ..phantom.params import IntensityParams
+
+    return float(IntensityParams().myocardium)
+
+
+def template_bone(template: Template) -> np.ndarray:
+    """The prior's bone (cortex and enclosed marrow), from its known default levels."""
+    key = id(template)
+    if key not in _TEMPLATE_BONE:
+        from ..phantom.params import IntensityParams
+        from .contrast import Levels
+        from .partition import bone_mask
+
+        ip = IntensityParams()
+        right = ip.right_mix * ip.blood_left
+        levels = Levels(left=ip.blood_left, right=right, myocardium=ip.myocardium, fat=ip.fat)
+        _TEMPLATE_BONE.clear()
+        _TEMPLATE_BONE[key] = (template, bone_mask(template.image.array, levels,
+                                                   float(template.image.spacing[0])))
+    return _TEMPLATE_BONE[key][1]
+
+
+_TEMPLATE_BONE: dict = {}
 
 
 def warp_labels(template: Template, transform: sitk.Transform, reference: sitk.Image) -> sitk.Image:

@@ -9,7 +9,9 @@ pipeline then needs no prior at all:
    gives the left (LV, LA, AO) and right (RV, RA, PA) blood levels; the
    myocardium and fat levels are sampled in a shell around the LV blood.
 3. **Blood mask**: side-dependent midpoint thresholds (side of the nearest
-   seed), bone removed (:func:`.partition.bone_mask`), only components that
+   seed), bone removed (cortex and ring-enclosed marrow,
+   :func:`.partition.bone_mask`, plus marrow walled in by cortex in most
+   directions, :func:`.partition.enclosed_marrow`), only components that
    contain a seed kept.
 4. **Competition**: a small ball of each structure's seeds (snapped into the
    blood pool) is flooded by marker watershed over gradient magnitude minus
@@ -19,7 +21,7 @@ pipeline then needs no prior at all:
    blood that are nearer the LV than any other cavity, or lie in a wall
    between the LV and another cavity (the septum). Seeds for label 5 are not
    needed (a click inside the LV wall is accepted and ignored).
-6. Back to the input grid with :mod:`.refine`.
+6. Back to the input grid with :mod:`.refine` (never grown back into marrow).
 """
 
 from __future__ import annotations
@@ -172,9 +174,16 @@ def segment_from_seeds(volume: Volume, seeds: dict[int, list[tuple[float, float,
     jobs.report(progress, 3, total, "Finding the blood pool")
     near = partition.side_map(seedmap)
     thresholds = partition.blood_thresholds(levels, near)
-    bone = partition.bone_mask(raw, levels, p.working_mm)
-    del raw, near
-    mask = (s > thresholds) & (s < levels.upper) & ~bone
+    cortex = partition.cortex_mask(raw, levels, p.working_mm)
+    bone = partition.bone_mask(raw, levels, p.working_mm, cortex=cortex)
+    bright = (s > thresholds) & (s < levels.upper)
+    # marrow whose cortical ring is open where a vessel or the atrium lies
+    # against the vertebra (hole filling misses it), as in the automatic mode
+    marrow = partition.enclosed_marrow(cortex, bright & ~bone, p.working_mm,
+                                       p.marrow_enclosure, p.marrow_reach_mm, passable=bright)
+    del raw, near, cortex
+    mask = bright & ~bone & ~marrow
+    del bright
     markers = np.zeros(s.shape, np.uint8)
     dist = ndimage.distance_transform_edt(mask)
     r = max(1, int(round(seed_radius_mm / p.working_mm)))
@@ -207,7 +216,7 @@ def segment_from_seeds(volume: Volume, seeds: dict[int, list[tuple[float, float,
     labels[wall_around_lv(s, labels, levels, p.working_mm, p.max_wall_mm)] = 5
     jobs.report(progress, 6, total, "Refining at full resolution")
     full = refine.to_input_grid(labels, smoothed, image, levels, grow_voxels=p.grow_voxels,
-                                smooth_mm=p.fine_smooth_mm,
+                                smooth_mm=p.fine_smooth_mm, exclude=marrow,
                                 progress=jobs.SubProgress(progress, 6, 7, total))
     present = np.bincount(full.ravel(), minlength=8)
     missing = []
