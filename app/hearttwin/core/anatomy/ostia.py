@@ -1,30 +1,32 @@
 """Coronary ostia: found in the CT image, or given as landmarks.
 
 The coronary arteries are contrast-filled in the CT but belong to no heart
-label, so they show as bright voxels with label 0 leaving the aortic root.
+label, so they show as narrow bright tubes leaving the aortic root.
 
-Method
-------
-1. The root wall is unrolled over (height 1-30 mm above the annulus, angle
-   around the annulus normal): for each ray from the root axis the lumen
-   boundary is the 0.5 crossing of the smoothed aorta mask, and the map
-   holds the minimum HU over the first 5 mm outside it (:func:`wall_map`).
-   Rays that run into another heart label (a chamber abutting the root) are
-   excluded: there the chamber, not a coronary, is bright.
-2. Threshold halfway between the aortic blood (median HU of label 6 in the
-   root) and the median of the map (wall and fat around the root).
-3. Blobs of the thresholded map (joined across the 0/360 degree seam) over
-   about 2 mm across and clearly over the threshold (mean excess >= 35% of
-   blood minus threshold) are vessels crossing the wall. The ostium is the
-   contrast-weighted centre of the blob, on the lumen surface; its height
-   is the signed distance above the annulus plane.
-4. Left/right: the left main leaves the left (patient-left, posterior)
-   sinus, the right coronary the anterior sinus; for each side the
-   strongest blob (area x contrast) facing it within ~70 degrees is taken.
-
-Limitation: an ostium whose first millimetres lie inside another label
-(e.g. a right coronary running straight into voxels labelled RV) cannot be
-told from that chamber and is reported missing, with a warning.
+Method (:func:`detect_ostia`), in a box around the root
+------------------------------------------------------
+1. Root lumen: the aorta (label 6) and the LV blood just under the annulus
+   (an automatic segmentation may label the lowest root LV), near the axis.
+2. Threshold halfway between the blood (median HU of the eroded root lumen
+   2-25 mm above the annulus) and the tissue just outside it (median HU of
+   the unlabelled/myocardium voxels 2-6 mm outside the lumen).
+3. Vessel candidates: bright voxels that belong to no blood pool's body.
+   Excluded are the heart blood labels (1, 2, 3, 4, 6, 7) dilated by about
+   1 mm and every bright region wider than a coronary (the opening of the
+   bright mask with a ball of radius ``POOL_RADIUS_MM``: chambers, aorta,
+   whatever the labels missed), so the candidates do not depend on how well
+   the labels fit.
+4. A candidate (connected component) is a coronary if it comes within
+   ``TOUCH_MM`` of the root lumen between ``HEIGHT_RANGE_MM`` above the
+   annulus, is 2-7 mm across (largest inscribed ball) and runs at least
+   ``MIN_EXTENT_MM`` away from where it touches. The ostium is the centroid
+   of its voxels nearest to the lumen (within 1 mm of the closest); its
+   height is the signed distance above the annulus plane.
+5. Left/right: the right coronary leaves towards the right heart (RV/RA,
+   the right AV groove), the left towards the LV/LA: each candidate's
+   direction around the root axis is compared with the directions of the
+   RV+RA and LV+LA centroids (fixed patient directions when those labels are
+   missing). Per side the largest-calibre, longest candidate wins.
 """
 
 from __future__ import annotations
@@ -32,122 +34,216 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .sections import MaskField, plane_basis
+from .sections import plane_basis
 
-LV, AO = 1, 6
-#: patient directions (LPS) the left and right coronary sinuses face
+LV, RV, LA, RA, AO, PA = 1, 2, 3, 4, 6, 7
+BLOOD_LABELS = (1, 2, 3, 4, 6, 7)
+#: patient directions (LPS) of the left and right coronary sinuses, when the
+#: chamber labels cannot tell
 LEFT_DIR = np.array([1.0, 0.35, 0.0])
 RIGHT_DIR = np.array([-0.35, -1.0, 0.0])
+#: heights above the annulus plane searched for ostia (mm)
+HEIGHT_RANGE_MM = (2.0, 25.0)
+#: bright regions holding a ball this wide are blood pools, not coronaries (mm)
+POOL_RADIUS_MM = 3.5
+#: heart blood labels are widened by this much before excluding them (mm)
+LABEL_MARGIN_MM = 1.0
+#: inscribed radius of a coronary (mm): 2-7 mm calibre
+RADIUS_RANGE_MM = (0.9, 3.5)
+#: a coronary runs at least this far from the root (mm)
+MIN_EXTENT_MM = 8.0
+#: ... or at least this far before it runs into another blood pool (mm)
+MIN_STUB_MM = 2.5
+BOX_RADIUS_MM = 45.0
+#: voxel size (mm) the box is resampled to
+FINE_MM = 0.8
 
 
-def wall_map(image, labels, plane, heights, thetas, depth_mm: float = 5.0):
-    """Image brightness across the aortic wall, unrolled over (height, angle).
-
-    For each height above the annulus and angle around the normal, a ray
-    leaves the root axis; the lumen boundary is where the aorta mask field
-    drops below 0.5, and the map holds the *minimum* HU over the next
-    ``depth_mm`` outside it. The wall and the fat around it pull that
-    minimum down everywhere except where a contrast-filled vessel crosses
-    the wall: the ostia.
-
-    Returns ``(bright_min_hu, lumen_radius_mm)``, each (len(heights), len(thetas)).
-    """
+def _box(labels, plane):
+    """Index slices (z, y, x) of a box around the root (annulus -8 to +40 mm)."""
     _, u, v = plane_basis(plane.normal)
-    # the lumen is the LV blood and aorta together: an automatic segmentation
-    # may leave the lowest part of the root labelled LV
+    corners = np.array([plane.centre + a * u + b * v + h * plane.normal
+                        for a in (-BOX_RADIUS_MM, BOX_RADIUS_MM)
+                        for b in (-BOX_RADIUS_MM, BOX_RADIUS_MM) for h in (-8.0, 40.0)])
+    ijk = labels.lps_to_index(corners)
+    shape = np.asarray(labels.array.shape)[::-1]
+    lo = np.clip(np.floor(ijk.min(axis=0)).astype(int), 0, shape)
+    hi = np.clip(np.ceil(ijk.max(axis=0)).astype(int) + 1, 0, shape)
+    return tuple(slice(lo[k], hi[k]) for k in (2, 1, 0)), lo
+
+
+def _ball_open(mask, radius_mm, sampling):
+    """Morphological opening with a ball (Euclidean distance maps, mm)."""
+    if not mask.any():
+        return mask
+    core = ndimage.distance_transform_edt(mask, sampling=sampling) > radius_mm
+    if not core.any():
+        return core
+    return ndimage.distance_transform_edt(~core, sampling=sampling) <= radius_mm
+
+
+def candidates(image, labels, plane) -> tuple[list[dict], str | None]:
+    """Coronary-like vessels leaving the root lumen (see module docstring)."""
+    box, lo = _box(labels, plane)
+    # resample the box to about FINE_MM voxels: a coronary is only 2-3 voxels
+    # across at the usual 1.5 mm, too coarse to place its ostium to a millimetre
+    spacing = np.asarray(labels.spacing, float)  # (x, y, z)
+    step = np.minimum(1.0, FINE_MM / spacing)
+    axes = [np.arange(box[2 - a].start, box[2 - a].stop - 1 + 1e-6, step[a]) for a in range(3)]
+    grid = np.meshgrid(axes[2], axes[1], axes[0], indexing="ij")  # (z, y, x) index coords
+    zyx = np.stack([g.ravel() for g in grid])
+    shape = grid[0].shape
+    arr = ndimage.map_coordinates(np.asarray(labels.array), zyx, order=0).reshape(shape)
+    img = ndimage.map_coordinates(np.asarray(image.array, np.float32), zyx,
+                                  order=1).reshape(shape)
+    sampling = (spacing * step)[::-1]  # (z, y, x) mm
+    idx = zyx[::-1].T  # (i, j, k)
+    lps = labels.index_to_lps(idx.astype(float))
+    d = lps - plane.centre
+    h = (d @ plane.normal).reshape(arr.shape)
+    rho = np.linalg.norm(d - np.outer(d @ plane.normal, plane.normal), axis=1).reshape(arr.shape)
+    lps = lps.reshape(arr.shape + (3,))
+    margin = max(LABEL_MARGIN_MM, float(sampling.min())) + 1e-3
+    blood_lab = np.isin(arr, BLOOD_LABELS)
+    # blood-pool bodies by label: an automatic segmentation may run a label a few
+    # millimetres into a coronary (the aorta into the left main, the RV into the
+    # right coronary); the opening drops such thin leaks
+    bodies = _ball_open(blood_lab, POOL_RADIUS_MM, sampling)
+    lumen = ((arr == AO) | ((arr == LV) & (h > -15.0) & (h < 4.0))) & (rho < 30.0) \
+        & (h > -8.0) & (h < 40.0)
+    lumen &= bodies
+    comps, n = ndimage.label(lumen)
+    if n == 0:
+        return [], "Coronary ostia not found: no aorta (label 6) near the annulus."
+    # the root: the lumen component crossing the axis 5-15 mm above the annulus
+    near = (rho < 6.0) & (h > 5.0) & (h < 15.0) & lumen
+    keep = np.bincount(comps[near], minlength=n + 1) if near.any() else np.bincount(comps.ravel())
+    keep[0] = 0
+    lumen = comps == int(np.argmax(keep))
+    in_range = (h > HEIGHT_RANGE_MM[0]) & (h < HEIGHT_RANGE_MM[1])
+    core = ndimage.binary_erosion(lumen, iterations=1) & in_range
+    if not core.any():
+        return [], "Coronary ostia not found: no aortic root lumen above the annulus."
+    blood = float(np.median(img[core]))
+    dist = ndimage.distance_transform_edt(~lumen, sampling=sampling)  # mm outside the lumen
+    shell = (dist > 2.0) & (dist <= 6.0) & ~blood_lab & in_range
+    tissue = float(np.median(img[shell])) if shell.any() else 0.0
+    if blood - tissue < 100.0:
+        return [], (f"Coronary ostia not found: the aorta ({blood:.0f} HU) is not contrast-"
+                    f"enhanced against the tissue around it ({tissue:.0f} HU).")
+    thr = 0.5 * (blood + tissue)
+    bright = ndimage.gaussian_filter(img, 0.5) > thr
+    import os
+    if os.environ.get("OST_MODE") == "img":
+        bodies = lumen | _ball_open(bright, POOL_RADIUS_MM, sampling)
+    else:
+        bodies |= _ball_open(bright, POOL_RADIUS_MM, sampling)
+    near_body = ndimage.distance_transform_edt(~bodies, sampling=sampling) <= margin
+    touch = margin + float(sampling.max()) + 0.5
+    # distance to the other blood pools (not the root): a coronary may run into one
+    to_other = ndimage.distance_transform_edt(~(bodies & (dist > 3.0)), sampling=sampling)
+    cand = bright & ~near_body & (dist <= 35.0) & (h > -5.0) & (h < 40.0)
+    comps, n = ndimage.label(cand, structure=np.ones((3, 3, 3)))
+    found = []
+    if n == 0:
+        return found, None
+    objs = ndimage.find_objects(comps)
+    for lab, sl in enumerate(objs, start=1):
+        m = comps[sl] == lab
+        dd = dist[sl][m]
+        dmin = float(dd.min())
+        if dmin > touch or m.sum() < 4:
+            continue
+        pts = lps[sl][m]
+        contact = np.nonzero(dd <= dmin + 1.0)[0]
+        point, run = _radial_exit(pts, dd, contact, plane)
+        height = float(plane.height(point))
+        if not HEIGHT_RANGE_MM[0] <= height <= HEIGHT_RANGE_MM[1]:
+            continue
+        extent = float(np.linalg.norm(pts - point, axis=1).max())
+        pad = np.pad(m, 1)
+        radius = float(ndimage.distance_transform_edt(pad, sampling=sampling).max())
+        far = np.linalg.norm(pts - point, axis=1) >= 0.6 * extent
+        into_other = extent >= MIN_STUB_MM and float(to_other[sl][m][far].min()) <= touch
+        ok = (extent >= MIN_EXTENT_MM or into_other) \
+            and RADIUS_RANGE_MM[0] <= radius <= RADIUS_RANGE_MM[1]
+        r = point - plane.centre
+        r = r - np.dot(r, plane.normal) * plane.normal
+        found.append({"point": point, "height": height, "dir": r / max(np.linalg.norm(r), 1e-6),
+                      "extent": extent, "radius": radius, "ok": ok, "voxels": int(m.sum()), "pts": pts, "dd": dd, "dmin": dmin,
+                      "spread": run,
+                      "ncontact": int(contact.sum())})
+    return found, None
+
+
+def _radial_exit(pts, dd, contact, plane, window_mm: float = 2.5, reach_mm: float = 6.0):
+    """Where a vessel leaves the root: coronaries leave the sinus radially, so of the
+    voxels closest to the lumen (``contact``) the ones beyond which the vessel runs
+    furthest straight outward (within ``window_mm`` in height and arc). Returns the
+    centroid of those voxels and how far (mm) the vessel runs out from them."""
+    d = pts - plane.centre
+    hp = d @ plane.normal
+    rad = d - np.outer(hp, plane.normal)
+    rp = np.linalg.norm(rad, axis=1)
+    _, u, v = plane_basis(plane.normal)
+    ang = np.arctan2(rad @ v, rad @ u)
+    runs = np.empty(len(contact))
+    for k, c in enumerate(contact):
+        arc = np.abs((ang - ang[c] + np.pi) % (2 * np.pi) - np.pi) * rp[c]
+        w = (np.abs(hp - hp[c]) <= window_mm) & (arc <= window_mm) \
+            & (np.linalg.norm(pts - pts[c], axis=1) <= reach_mm)
+        runs[k] = dd[w].max() - dd[c]
+    best = contact[runs >= runs.max() - 0.75]
+    return pts[best].mean(axis=0), float(runs.max())
+
+
+def side_directions(labels, plane) -> dict:
+    """Unit directions (in the annulus plane) from the root axis towards where the left and
+    right coronaries run: the LV/LA and the RV/RA centroids."""
     arr = np.asarray(labels.array)
-    field = MaskField(labels, (arr == AO) | (arr == LV))
-    r = np.arange(0.0, 40.0, 0.25)
-    dirs = np.cos(thetas)[:, None] * u + np.sin(thetas)[:, None] * v  # (T, 3)
-    base = plane.centre + np.asarray(heights)[:, None] * plane.normal  # (H, 3)
-    pts = base[:, None, None, :] + r[None, None, :, None] * dirs[None, :, None, :]
-    inside = field.sample(pts) >= 0.5  # (H, T, R)
-    first_out = np.argmin(inside, axis=2)  # first sample outside
-    radius = np.where(inside[..., 0], r[first_out], np.nan)
-    offs = np.arange(0.5, depth_mm + 1e-6, 0.5)
-    rad = np.nan_to_num(radius)[..., None] + offs  # (H, T, K)
-    pts = base[:, None, None, :] + rad[..., None] * dirs[None, :, None, :]
-    zyx = labels.lps_to_index(pts.reshape(-1, 3))[:, ::-1].T
-    vals = ndimage.map_coordinates(np.asarray(image.array, np.float32), zyx, order=1,
-                                   mode="nearest").reshape(rad.shape)
-    # a bright ray into another heart structure (RV, LA, PA...) is that
-    # chamber abutting the root, not a coronary: only unlabelled voxels count
-    labs = ndimage.map_coordinates(np.asarray(labels.array), zyx, order=0,
-                                   mode="nearest").reshape(rad.shape)
-    other = ((labs != 0) & (labs != AO)).any(axis=2)
-    return np.where(np.isnan(radius) | other, -np.inf, vals.min(axis=2)), radius
+    n = plane.normal
+
+    def towards(labs):
+        idx = np.argwhere(np.isin(arr[::2, ::2, ::2], labs))
+        if len(idx) < 10:
+            return None
+        c = labels.index_to_lps((2 * idx[:, ::-1]).astype(float)).mean(axis=0) - plane.centre
+        c = c - np.dot(c, n) * n
+        nc = np.linalg.norm(c)
+        return c / nc if nc > 1e-6 else None
+
+    left, right = towards((LV, LA)), towards((RV, RA))
+    if left is None or right is None or np.dot(left, right) > 0.9:
+        left, right = LEFT_DIR, RIGHT_DIR
+    out = {}
+    for side, w in (("left", left), ("right", right)):
+        w = np.asarray(w, float) - np.dot(w, n) * n
+        out[side] = w / np.linalg.norm(w)
+    return out
 
 
 def detect_ostia(image, labels, plane) -> tuple[dict, list[str]]:
     """``{"left": {...}, "right": {...}}`` found in ``image``, and warnings."""
-    arr = np.asarray(labels.array)
-    ao = arr == AO
-    if not ao.any():
-        return {}, ["Coronary ostia not found: no aorta (label 6) near the annulus."]
-    step_h, step_t = 0.4, np.deg2rad(2.0)
-    heights = np.arange(1.0, 30.0, step_h)
-    thetas = np.arange(0.0, 2 * np.pi, step_t)
-    bright, radius = wall_map(image, labels, plane, heights, thetas)
-    img = np.asarray(image.array)
-    ao_idx = np.argwhere(ao)
-    ao_lps = labels.index_to_lps(ao_idx[:, ::-1].astype(float))
-    hh = plane.height(ao_lps)
-    sel = (hh > 0) & (hh < 30) & (np.linalg.norm(ao_lps - plane.centre, axis=1) < 40)
-    blood = float(np.median(img[tuple(ao_idx[sel].T)])) if sel.any() else float(np.median(img[ao]))
-    finite = bright[np.isfinite(bright)]
-    if finite.size == 0:
-        return {}, ["Coronary ostia not found: no unlabelled wall around the aortic root "
-                    "above the annulus."]
-    tissue = float(np.median(finite)) if finite.size else 0.0
-    if blood - tissue < 100.0:
-        return {}, [f"Coronary ostia not found: the aorta ({blood:.0f} HU) is not contrast-"
-                    f"enhanced against the wall around it ({tissue:.0f} HU)."]
-    thr = 0.5 * (blood + tissue)
-    hot = bright > thr
-    comps, n = ndimage.label(hot)
-    # join blobs split by the 0/360 degree seam
-    for i in range(hot.shape[0]):
-        a, b = comps[i, 0], comps[i, -1]
-        if a and b and a != b:
-            comps[comps == b] = a
-    _, u, v = plane_basis(plane.normal)
-    found = []
-    for lab in np.unique(comps[comps > 0]):
-        ii, jj = np.nonzero(comps == lab)
-        w = bright[ii, jj] - thr
-        # under ~2 mm across, or barely over the threshold: noise, partial volume
-        if len(ii) < 6 or w.mean() < 0.35 * (blood - thr):
-            continue
-        ang = np.arctan2((w * np.sin(thetas[jj])).sum(), (w * np.cos(thetas[jj])).sum())
-        h = float((w * heights[ii]).sum() / w.sum())
-        d = np.cos(ang) * u + np.sin(ang) * v
-        r = float(np.nanmedian(radius[ii, jj]))
-        found.append({"point": plane.centre + h * plane.normal + r * d, "dir": d,
-                      "size": len(ii), "contrast": float(w.mean())})
-    found.sort(key=lambda f: -f["size"] * f["contrast"])
-    return _assign(found, plane)
+    found, problem = candidates(image, labels, plane)
+    if problem:
+        return {}, [problem]
+    return _assign([f for f in found if f["ok"]], side_directions(labels, plane), plane)
 
 
-def _assign(found: list[dict], plane) -> tuple[dict, list[str]]:
+def _assign(found: list[dict], dirs: dict, plane) -> tuple[dict, list[str]]:
     out, warnings = {}, []
-    used = set()
-    for side, want in (("left", LEFT_DIR), ("right", RIGHT_DIR)):
-        w = want - np.dot(want, plane.normal) * plane.normal
-        w /= np.linalg.norm(w)
-        best, score = None, 0.0
-        for k, f in enumerate(found):
-            facing = float(np.dot(f["dir"], w))
-            strength = f["size"] * f["contrast"]
-            if k not in used and facing > 0.3 and strength > score:
-                best, score = k, strength
-        if best is None:
+    axis = dirs["right"] - dirs["left"]
+    axis /= max(np.linalg.norm(axis), 1e-6)
+    for side, sign in (("left", -1.0), ("right", 1.0)):
+        mine = [f for f in found if sign * float(np.dot(f["dir"], axis)) > 0.0]
+        if not mine:
             warnings.append(f"The {side} coronary ostium was not found: no contrast-filled "
                             f"vessel leaves the {side} side of the aortic root through "
                             f"unlabelled tissue (it may run into a neighbouring chamber's "
                             f"label); give it as a landmark to measure its height.")
             continue
-        used.add(best)
-        out[side] = ostium_entry(found[best]["point"], plane, "detected")
+        best = max(mine, key=lambda f: f["radius"] * min(f["extent"], 30.0))
+        out[side] = ostium_entry(best["point"], plane, "detected")
     return out, warnings
 
 
