@@ -61,3 +61,18 @@ def test_wavy_boundary_uses_lumen_axis(auto_case):
     labels, _ = auto_case
     a, _, _ = measure_annulus(labels)
     assert a["plane_from"] == "lumen axis"
+
+
+def test_coronary_ostia_on_automatic_segmentation(auto_phantom):
+    """Both ostia found from the CT with the automatic labels (which run the aorta into the
+    left main and the RV into the right coronary): measured (seed 1, small) -0.72 / -0.30 mm."""
+    from hearttwin.core.anatomy.ostia import measure_ostia
+
+    ph, labels = auto_phantom
+    _, plane, _ = measure_annulus(labels)
+    p = ph.phases[0]
+    ostia, warnings = measure_ostia(p.image, labels, plane)
+    assert set(ostia) == {"left", "right"}, warnings
+    truth = p.landmarks["coronary_ostia"]
+    for side in ("left", "right"):
+        assert abs(ostia[side]["height_mm"] - truth[side]["height_mm"]) <= 1.5, side

@@ -3,30 +3,47 @@
 The coronary arteries are contrast-filled in the CT but belong to no heart
 label, so they show as narrow bright tubes leaving the aortic root.
 
-Method (:func:`detect_ostia`), in a box around the root
-------------------------------------------------------
+Method (:func:`detect_ostia`), in a box around the root resampled to ~0.8 mm
+---------------------------------------------------------------------------
 1. Root lumen: the aorta (label 6) and the LV blood just under the annulus
-   (an automatic segmentation may label the lowest root LV), near the axis.
+   (an automatic segmentation may label the lowest root LV), the component
+   on the root axis.
 2. Threshold halfway between the blood (median HU of the eroded root lumen
    2-25 mm above the annulus) and the tissue just outside it (median HU of
-   the unlabelled/myocardium voxels 2-6 mm outside the lumen).
-3. Vessel candidates: bright voxels that belong to no blood pool's body.
-   Excluded are the heart blood labels (1, 2, 3, 4, 6, 7) dilated by about
-   1 mm and every bright region wider than a coronary (the opening of the
-   bright mask with a ball of radius ``POOL_RADIUS_MM``: chambers, aorta,
-   whatever the labels missed), so the candidates do not depend on how well
-   the labels fit.
-4. A candidate (connected component) is a coronary if it comes within
-   ``TOUCH_MM`` of the root lumen between ``HEIGHT_RANGE_MM`` above the
-   annulus, is 2-7 mm across (largest inscribed ball) and runs at least
-   ``MIN_EXTENT_MM`` away from where it touches. The ostium is the centroid
-   of its voxels nearest to the lumen (within 1 mm of the closest); its
-   height is the signed distance above the annulus plane.
-5. Left/right: the right coronary leaves towards the right heart (RV/RA,
+   the non-blood-labelled voxels 2-6 mm outside the lumen).
+3. Vessel candidates: bright voxels outside every blood pool's body, widened
+   by ``LABEL_MARGIN_MM`` (at least a voxel). Bodies are the heart blood
+   labels (1, 2, 3, 4, 6, 7) *opened* with a ball of radius
+   ``POOL_RADIUS_MM`` -- so a label that leaks a few millimetres into a
+   coronary (as automatic segmentations do: the aorta into the left main,
+   the RV into the right coronary) does not hide it -- together with every
+   bright region holding such a ball (pools the labels missed).
+4. A candidate (connected component) is a coronary if it touches the root
+   lumen (within the margin plus a voxel), has an inscribed radius of
+   ``RADIUS_RANGE_MM`` (2-7 mm calibre) and runs at least ``MIN_EXTENT_MM``
+   from where it leaves -- or, above ``STUB_MIN_HEIGHT_MM``, at least
+   ``MIN_STUB_MM`` before it runs into another blood pool (a left main
+   passing into the PA's voxels, say).
+5. Ostium: coronaries leave the sinus radially, so of the candidate's voxels
+   nearest the lumen the exit is where the vessel runs furthest straight
+   outward (:func:`_radial_exit`); its height is the signed distance above
+   the annulus plane.
+6. Left/right: the right coronary leaves towards the right heart (RV/RA,
    the right AV groove), the left towards the LV/LA: each candidate's
    direction around the root axis is compared with the directions of the
    RV+RA and LV+LA centroids (fixed patient directions when those labels are
-   missing). Per side the largest-calibre, longest candidate wins.
+   missing). Per side a long vessel beats a stub, then the largest calibre
+   times length wins.
+
+Limitations: at ~1.7 mm voxels (the small phantom) a right coronary that
+runs into the RV's voxels within a few millimetres may be missed, and a
+vessel that hugs the root wall below its ostium can pull the exit point
+down by several millimetres. The height is measured from the annulus plane,
+so an error in that plane (automatic segmentations) adds to it. When an
+automatic segmentation labels a coronary's first centimetre as a chamber
+lying against it (the sample case's left main as PA), the opening may not
+separate them: a side left without an ostium is searched again with the
+image's wide bright regions (and the root lumen) as the only bodies.
 """
 
 from __future__ import annotations
@@ -46,7 +63,7 @@ RIGHT_DIR = np.array([-0.35, -1.0, 0.0])
 HEIGHT_RANGE_MM = (2.0, 25.0)
 #: bright regions holding a ball this wide are blood pools, not coronaries (mm)
 POOL_RADIUS_MM = 3.5
-#: heart blood labels are widened by this much before excluding them (mm)
+#: blood-pool bodies are widened by this much (at least a voxel) before excluding them (mm)
 LABEL_MARGIN_MM = 1.0
 #: inscribed radius of a coronary (mm): 2-7 mm calibre
 RADIUS_RANGE_MM = (0.9, 3.5)
@@ -54,7 +71,11 @@ RADIUS_RANGE_MM = (0.9, 3.5)
 MIN_EXTENT_MM = 8.0
 #: ... or at least this far before it runs into another blood pool (mm)
 MIN_STUB_MM = 2.5
+#: near the annulus the sinuses abut the chambers: no stubs below this (mm)
+STUB_MIN_HEIGHT_MM = 6.0
 BOX_RADIUS_MM = 45.0
+#: voxels this much further from the lumen than the closest one may be the exit (mm)
+CONTACT_MM = 1.0
 #: voxel size (mm) the box is resampled to
 FINE_MM = 0.8
 
@@ -82,8 +103,9 @@ def _ball_open(mask, radius_mm, sampling):
     return ndimage.distance_transform_edt(~core, sampling=sampling) <= radius_mm
 
 
-def candidates(image, labels, plane) -> tuple[list[dict], str | None]:
-    """Coronary-like vessels leaving the root lumen (see module docstring)."""
+def candidates(image, labels, plane, label_bodies: bool = True) -> tuple[list[dict], str | None]:
+    """Coronary-like vessels leaving the root lumen (see module docstring). Without
+    ``label_bodies`` only the root lumen and the image's wide bright regions are bodies."""
     box, lo = _box(labels, plane)
     # resample the box to about FINE_MM voxels: a coronary is only 2-3 voxels
     # across at the usual 1.5 mm, too coarse to place its ostium to a millimetre
@@ -133,17 +155,15 @@ def candidates(image, labels, plane) -> tuple[list[dict], str | None]:
                     f"enhanced against the tissue around it ({tissue:.0f} HU).")
     thr = 0.5 * (blood + tissue)
     bright = ndimage.gaussian_filter(img, 0.5) > thr
-    import os
-    if os.environ.get("OST_MODE") == "img":
-        bodies = lumen | _ball_open(bright, POOL_RADIUS_MM, sampling)
-    else:
-        bodies |= _ball_open(bright, POOL_RADIUS_MM, sampling)
+    # ... and by image: whatever bright region is wider than a coronary
+    bodies = (bodies if label_bodies else lumen) | _ball_open(bright, POOL_RADIUS_MM, sampling)
     near_body = ndimage.distance_transform_edt(~bodies, sampling=sampling) <= margin
     touch = margin + float(sampling.max()) + 0.5
     # distance to the other blood pools (not the root): a coronary may run into one
     to_other = ndimage.distance_transform_edt(~(bodies & (dist > 3.0)), sampling=sampling)
     cand = bright & ~near_body & (dist <= 35.0) & (h > -5.0) & (h < 40.0)
     comps, n = ndimage.label(cand, structure=np.ones((3, 3, 3)))
+    inscribed = ndimage.distance_transform_edt(cand, sampling=sampling)
     found = []
     if n == 0:
         return found, None
@@ -155,32 +175,34 @@ def candidates(image, labels, plane) -> tuple[list[dict], str | None]:
         if dmin > touch or m.sum() < 4:
             continue
         pts = lps[sl][m]
-        contact = np.nonzero(dd <= dmin + 1.0)[0]
+        contact = np.nonzero(dd <= dmin + CONTACT_MM)[0]
         point, run = _radial_exit(pts, dd, contact, plane)
         height = float(plane.height(point))
         if not HEIGHT_RANGE_MM[0] <= height <= HEIGHT_RANGE_MM[1]:
             continue
         extent = float(np.linalg.norm(pts - point, axis=1).max())
-        pad = np.pad(m, 1)
-        radius = float(ndimage.distance_transform_edt(pad, sampling=sampling).max())
+        radius = float(inscribed[sl][m].max())
         far = np.linalg.norm(pts - point, axis=1) >= 0.6 * extent
-        into_other = extent >= MIN_STUB_MM and float(to_other[sl][m][far].min()) <= touch
+        into_other = (extent >= MIN_STUB_MM and height >= STUB_MIN_HEIGHT_MM
+                      and float(to_other[sl][m][far].min()) <= touch)
         ok = (extent >= MIN_EXTENT_MM or into_other) \
             and RADIUS_RANGE_MM[0] <= radius <= RADIUS_RANGE_MM[1]
         r = point - plane.centre
         r = r - np.dot(r, plane.normal) * plane.normal
         found.append({"point": point, "height": height, "dir": r / max(np.linalg.norm(r), 1e-6),
-                      "extent": extent, "radius": radius, "ok": ok, "voxels": int(m.sum()), "pts": pts, "dd": dd, "dmin": dmin,
-                      "spread": run,
-                      "ncontact": int(contact.sum())})
+                      "extent": extent, "radius": radius, "run": run, "ok": ok})
     return found, None
 
 
-def _radial_exit(pts, dd, contact, plane, window_mm: float = 2.5, reach_mm: float = 6.0):
+def _radial_exit(pts, dd, contact, plane, window_mm: float = 2.5, reach_mm: float = 8.0):
     """Where a vessel leaves the root: coronaries leave the sinus radially, so of the
     voxels closest to the lumen (``contact``) the ones beyond which the vessel runs
     furthest straight outward (within ``window_mm`` in height and arc). Returns the
     centroid of those voxels and how far (mm) the vessel runs out from them."""
+    # only voxels within reach of a contact voxel matter (the distance map is 1-Lipschitz)
+    sub = dd <= dd[contact].max() + reach_mm
+    keep = np.cumsum(sub) - 1
+    pts, dd, contact = pts[sub], dd[sub], keep[contact]
     d = pts - plane.centre
     hp = d @ plane.normal
     rad = d - np.outer(hp, plane.normal)
@@ -193,7 +215,9 @@ def _radial_exit(pts, dd, contact, plane, window_mm: float = 2.5, reach_mm: floa
         w = (np.abs(hp - hp[c]) <= window_mm) & (arc <= window_mm) \
             & (np.linalg.norm(pts - pts[c], axis=1) <= reach_mm)
         runs[k] = dd[w].max() - dd[c]
-    best = contact[runs >= runs.max() - 0.75]
+    top = contact[int(np.argmax(runs))]
+    best = contact[(runs >= runs.max() - 1.0)
+                   & (np.linalg.norm(pts[contact] - pts[top], axis=1) <= window_mm)]
     return pts[best].mean(axis=0), float(runs.max())
 
 
@@ -227,7 +251,17 @@ def detect_ostia(image, labels, plane) -> tuple[dict, list[str]]:
     found, problem = candidates(image, labels, plane)
     if problem:
         return {}, [problem]
-    return _assign([f for f in found if f["ok"]], side_directions(labels, plane), plane)
+    dirs = side_directions(labels, plane)
+    out, warnings = _assign([f for f in found if f["ok"]], dirs, plane)
+    if len(out) < 2:
+        # a chamber label may cover the vessel's first centimetre: look again with the
+        # image's blood pools only, for the missing side
+        found, _ = candidates(image, labels, plane, label_bodies=False)
+        more, _ = _assign([f for f in found if f["ok"]], dirs, plane)
+        for side in set(more) - set(out):
+            out[side] = more[side]
+            warnings = [w for w in warnings if f"The {side} coronary" not in w]
+    return {k: out[k] for k in ("left", "right") if k in out}, warnings
 
 
 def _assign(found: list[dict], dirs: dict, plane) -> tuple[dict, list[str]]:
@@ -242,7 +276,8 @@ def _assign(found: list[dict], dirs: dict, plane) -> tuple[dict, list[str]]:
                             f"unlabelled tissue (it may run into a neighbouring chamber's "
                             f"label); give it as a landmark to measure its height.")
             continue
-        best = max(mine, key=lambda f: f["radius"] * min(f["extent"], 30.0))
+        best = max(mine, key=lambda f: (f["extent"] >= MIN_EXTENT_MM,
+                                        f["radius"] * min(f["extent"], 30.0)))
         out[side] = ostium_entry(best["point"], plane, "detected")
     return out, warnings
 
