@@ -26,16 +26,7 @@ def run(args, progress) -> dict:
         args.info_parser.error("the following arguments are required: PATH")  # exits 2
     result = scan(args.path, progress=progress)
     if args.series is not None:
-        chosen = result.choose(args.series)
-        for info in result.series:
-            info.selected = info is chosen
-            if info is chosen:
-                info.reason = "chosen: requested with --series"
-                if not info.loadable:
-                    info.reason += " (but it cannot be loaded, see warnings)"
-            elif info.reason.startswith("chosen"):
-                info.reason = "not chosen: another series was requested with --series"
-        result.selected_index = chosen.index
+        result.select(args.series, how="requested with --series")
     data = result.to_dict()
     if not args.json:
         print_table(data, sys.stdout)

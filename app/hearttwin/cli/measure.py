@@ -60,13 +60,10 @@ def load_inputs(args, progress):
     if path.name.lower().endswith(LABEL_SUFFIXES) and _is_label_map(vol):
         labels = Volume(np.asarray(vol.array).astype(np.uint8), vol.spacing, vol.origin, vol.direction)
         return labels, None, ["PATH is a label map: coronary ostia need the CT (or --landmarks)."]
-    try:
-        from ..core.segmentation.auto import segment_heart
-    except ImportError:
-        raise InputError("Automatic segmentation is not available: give the label map with "
-                         "--labels LABELS.nrrd.") from None
+    from ..core.segmentation.auto import segment_heart
+
     result = segment_heart(vol, progress=jobs.SubProgress(progress, 10, 70, 100))
-    return result.labels, vol, list(getattr(result, "warnings", []))
+    return result.labels, vol, list(result.warnings)
 
 
 def run(args, progress) -> dict:

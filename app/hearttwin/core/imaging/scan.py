@@ -106,6 +106,20 @@ class ScanResult:
             return wanted
         return self.series[find_series(self.series, wanted)]
 
+    def select(self, wanted, how: str = "requested") -> SeriesInfo:
+        """Make the series named by ``wanted`` the selected one, with the reasons updated."""
+        chosen = self.choose(wanted)
+        for info in self.series:
+            info.selected = info is chosen
+            if info is chosen:
+                info.reason = f"chosen: {how}"
+                if not info.loadable:
+                    info.reason += " (but it cannot be loaded, see warnings)"
+            elif info.reason.startswith("chosen"):
+                info.reason = f"not chosen: another series was {how}"
+        self.selected_index = chosen.index
+        return chosen
+
     def to_dict(self) -> dict:
         return {"series": [s.to_dict() for s in self.series], "skipped": list(self.skipped),
                 "selected": None if self.selected is None else self.selected.label}

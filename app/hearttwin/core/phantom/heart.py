@@ -17,12 +17,14 @@ from . import vessels
 from .aortic_root import RootShape
 from .chambers import Chambers, Layout, chambers
 from .painter import Separation, Step
+from ..segmentation.labels import structures
 from .params import AnatomyParams
 from .shapes import Ellipsoid, Offset, Tube, Union
 from .tissues import Tissue
 
 T = Tissue
-LABELS = {"LV": 1, "RV": 2, "LA": 3, "RA": 4, "MYO": 5, "AO": 6, "PA": 7}
+#: structure key -> label number, from the shared label table (resources/labels.json)
+LABELS = {s.key: s.label for s in structures()}
 
 
 @dataclass

@@ -111,14 +111,7 @@ def segment_heart(volume: Volume, *, progress=None, params: AutoParams | None = 
     _check_input(volume)
     t0 = time.perf_counter()
     total = 10
-    jobs.report(progress, 0, total, "Preparing the scan")
-    image = volume.to_sitk()
-    working = resample.to_working(image, p.working_mm, jobs.SubProgress(progress, 0, 1, total))
-    jobs.report(progress, 1, total, "Smoothing")
-    smoothed = resample.smooth(working, p.smooth_mm, jobs.SubProgress(progress, 1, 2, total))
-    s = sitk.GetArrayFromImage(smoothed)
-    raw = sitk.GetArrayFromImage(working)
-    del working
+    image, smoothed, s, raw = resample.prepare(volume, p.working_mm, p.smooth_mm, progress, total)
 
     jobs.report(progress, 2, total, "Placing the heart model")
     template = default_template()
@@ -167,15 +160,10 @@ def segment_heart(volume: Volume, *, progress=None, params: AutoParams | None = 
     provenance["levels"] = levels.as_dict()
 
     jobs.report(progress, 5, total, "Finding the blood pool")
-    left_side = partition.side_map(prior)
-    thresholds = partition.blood_thresholds(levels, left_side)
-    cortex = partition.cortex_mask(raw, levels, p.working_mm)
-    bone = partition.bone_mask(raw, levels, p.working_mm, cortex=cortex)
-    bright = (s > thresholds) & (s < levels.upper)
-    marrow = partition.enclosed_marrow(cortex, bright & ~bone, p.working_mm,
-                                       p.marrow_enclosure, p.marrow_reach_mm, passable=bright)
+    thresholds, bright, bone, marrow = partition.bright_regions(
+        s, raw, levels, prior, p.working_mm, p.marrow_enclosure, p.marrow_reach_mm)
     blood = partition.blood_mask(s, thresholds, levels, prior, bone | marrow)
-    del thresholds, left_side, raw, cortex, bright
+    del thresholds, raw, bright
 
     jobs.report(progress, 6, total, "Separating chambers and vessels")
     labels = partition.partition(smoothed, blood, prior, p.marker_erosion, p.distance_weight)

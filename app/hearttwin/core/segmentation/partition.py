@@ -230,22 +230,47 @@ def partition(smoothed_img: sitk.Image, blood: np.ndarray, prior: np.ndarray,
     return out
 
 
+def bright_regions(s: np.ndarray, raw: np.ndarray, levels: Levels, side_labels: np.ndarray,
+                   working_mm: float, enclosure: float, reach_mm: float):
+    """Blood-bright voxels and the bone to keep out of them (both pipelines).
+
+    ``side_labels`` (prior or seed labels) decide which side's blood threshold
+    applies where. Returns ``(thresholds, bright, bone, marrow)``: marrow is
+    the bright voxels enclosed by cortex that hole filling misses where a
+    vessel or the atrium lies against a vertebra and opens its ring.
+    """
+    thresholds = blood_thresholds(levels, side_map(side_labels))
+    cortex = cortex_mask(raw, levels, working_mm)
+    bone = bone_mask(raw, levels, working_mm, cortex=cortex)
+    bright = (s > thresholds) & (s < levels.upper)
+    marrow = enclosed_marrow(cortex, bright & ~bone, working_mm, enclosure, reach_mm, passable=bright)
+    return thresholds, bright, bone, marrow
+
+
+def wall_tissue(smoothed: np.ndarray, labels: np.ndarray, levels: Levels) -> np.ndarray:
+    """Unlabelled voxels of myocardial density: between the fat and left-blood levels."""
+    lo = 0.5 * (levels.fat + levels.myocardium)
+    hi = 0.5 * (levels.left + levels.myocardium)
+    return (smoothed > lo) & (smoothed < hi) & (labels == 0)
+
+
+def largest_component(mask: np.ndarray) -> np.ndarray:
+    """The largest connected piece of ``mask`` (``mask`` itself when it has one piece)."""
+    comp, n = ndimage.label(mask)
+    if n <= 1:
+        return mask
+    sizes = np.bincount(comp.ravel())
+    sizes[0] = 0
+    return comp == int(np.argmax(sizes))
+
+
 def myocardium(smoothed: np.ndarray, labels: np.ndarray, levels: Levels, prior: np.ndarray,
                spacing_mm: float, max_thickness_mm: float = 13.0,
                prior_margin_mm: float = 5.0) -> np.ndarray:
     """LV wall: tissue-class voxels around the LV blood pool."""
-    lo = 0.5 * (levels.fat + levels.myocardium)
-    hi = 0.5 * (levels.left + levels.myocardium)
-    tissue = (smoothed > lo) & (smoothed < hi) & (labels == 0)
     lv = labels == 1
     if not lv.any():
         return np.zeros(labels.shape, bool)
     d_lv = ndimage.distance_transform_edt(~lv, sampling=spacing_mm)
     near_prior = ndimage.distance_transform_edt(prior != 5, sampling=spacing_mm) <= prior_margin_mm
-    myo = tissue & (d_lv <= max_thickness_mm) & near_prior
-    comp, n = ndimage.label(myo)
-    if n > 1:
-        sizes = np.bincount(comp.ravel())
-        sizes[0] = 0
-        myo = comp == int(np.argmax(sizes))
-    return myo
+    return largest_component(wall_tissue(smoothed, labels, levels) & (d_lv <= max_thickness_mm) & near_prior)

@@ -80,3 +80,17 @@ def like(arr: np.ndarray, ref: sitk.Image) -> sitk.Image:
     out = sitk.GetImageFromArray(np.ascontiguousarray(arr))
     out.CopyInformation(ref)
     return out
+
+
+def prepare(volume, working_mm: float, smooth_mm: float, progress, total: int):
+    """Steps 0-1 of both pipelines: the scan on the working grid, smoothed.
+
+    Returns ``(input image, smoothed working image, smoothed array,
+    unsmoothed array)``; reports progress steps 0 and 1 of ``total``.
+    """
+    jobs.report(progress, 0, total, "Preparing the scan")
+    image = volume.to_sitk()
+    working = to_working(image, working_mm, jobs.SubProgress(progress, 0, 1, total))
+    jobs.report(progress, 1, total, "Smoothing")
+    smoothed = smooth(working, smooth_mm, jobs.SubProgress(progress, 1, 2, total))
+    return image, smoothed, sitk.GetArrayFromImage(smoothed), sitk.GetArrayFromImage(working)

@@ -119,9 +119,6 @@ def _climb(dist: np.ndarray, idx, max_steps: int = 200) -> tuple:
 
 
 def wall_around_lv(s, labels, levels: Levels, h: float, max_wall_mm: float) -> np.ndarray:
-    lo = 0.5 * (levels.fat + levels.myocardium)
-    hi = 0.5 * (levels.left + levels.myocardium)
-    tissue = (s > lo) & (s < hi) & (labels == 0)
     lv = labels == 1
     if not lv.any():
         return np.zeros(labels.shape, bool)
@@ -129,13 +126,8 @@ def wall_around_lv(s, labels, levels: Levels, h: float, max_wall_mm: float) -> n
     other = np.isin(labels, (2, 3, 4, 6, 7))
     d_other = (ndimage.distance_transform_edt(~other, sampling=h) if other.any()
                else np.full(labels.shape, np.inf))
-    myo = tissue & (d_lv <= max_wall_mm) & ((d_lv <= d_other) | (d_lv + d_other <= max_wall_mm))
-    comp, n = ndimage.label(myo)
-    if n > 1:
-        sizes = np.bincount(comp.ravel())
-        sizes[0] = 0
-        myo = comp == int(np.argmax(sizes))
-    return myo
+    near_lv = (d_lv <= max_wall_mm) & ((d_lv <= d_other) | (d_lv + d_other <= max_wall_mm))
+    return partition.largest_component(partition.wall_tissue(s, labels, levels) & near_lv)
 
 
 def segment_from_seeds(volume: Volume, seeds: dict[int, list[tuple[float, float, float]]], *,
@@ -152,14 +144,7 @@ def segment_from_seeds(volume: Volume, seeds: dict[int, list[tuple[float, float,
     p = params or AutoParams()
     t0 = time.perf_counter()
     total = 7
-    jobs.report(progress, 0, total, "Preparing the scan")
-    image = volume.to_sitk()
-    working = resample.to_working(image, p.working_mm, jobs.SubProgress(progress, 0, 1, total))
-    jobs.report(progress, 1, total, "Smoothing")
-    smoothed = resample.smooth(working, p.smooth_mm, jobs.SubProgress(progress, 1, 2, total))
-    s = sitk.GetArrayFromImage(smoothed)
-    raw = sitk.GetArrayFromImage(working)
-    del working
+    image, smoothed, s, raw = resample.prepare(volume, p.working_mm, p.smooth_mm, progress, total)
     idx = _seed_indices(seeds, smoothed)
     blood_seeds = {k: v for k, v in idx.items() if k in BLOOD}
     if not blood_seeds:
@@ -172,16 +157,9 @@ def segment_from_seeds(volume: Volume, seeds: dict[int, list[tuple[float, float,
         for z, y, x in pts:
             seedmap[z, y, x] = k
     jobs.report(progress, 3, total, "Finding the blood pool")
-    near = partition.side_map(seedmap)
-    thresholds = partition.blood_thresholds(levels, near)
-    cortex = partition.cortex_mask(raw, levels, p.working_mm)
-    bone = partition.bone_mask(raw, levels, p.working_mm, cortex=cortex)
-    bright = (s > thresholds) & (s < levels.upper)
-    # marrow whose cortical ring is open where a vessel or the atrium lies
-    # against the vertebra (hole filling misses it), as in the automatic mode
-    marrow = partition.enclosed_marrow(cortex, bright & ~bone, p.working_mm,
-                                       p.marrow_enclosure, p.marrow_reach_mm, passable=bright)
-    del raw, near, cortex
+    _, bright, bone, marrow = partition.bright_regions(
+        s, raw, levels, seedmap, p.working_mm, p.marrow_enclosure, p.marrow_reach_mm)
+    del raw
     mask = bright & ~bone & ~marrow
     del bright
     markers = np.zeros(s.shape, np.uint8)
