@@ -29,6 +29,7 @@ SUBCOMMANDS = {
     "anonymise": "anonymise",
     "anonymize": "anonymise",
     "measure": "measure",
+    "plan": "plan",
 }
 
 log = logging.getLogger("hearttwin.cli")

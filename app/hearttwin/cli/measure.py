@@ -66,16 +66,21 @@ def load_inputs(args, progress):
     return result.labels, vol, list(result.warnings)
 
 
+def read_landmarks(path: str | None) -> dict | None:
+    """The ``--landmarks`` JSON file, or None."""
+    if not path:
+        return None
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as err:
+        raise InputError(f"--landmarks: cannot read {Path(path).name} as JSON ({err}).") from None
+
+
 def run(args, progress) -> dict:
     from ..core import jobs
     from ..core.anatomy import measure_all
 
-    landmarks = None
-    if args.landmarks:
-        try:
-            landmarks = json.loads(Path(args.landmarks).read_text())
-        except (OSError, ValueError) as err:
-            raise InputError(f"--landmarks: cannot read {Path(args.landmarks).name} as JSON ({err}).") from None
+    landmarks = read_landmarks(args.landmarks)
     labels, image, warnings = load_inputs(args, progress)
     result = measure_all(labels, image, landmarks=landmarks,
                          progress=jobs.SubProgress(progress, 70, 100, 100))

@@ -1,0 +1,139 @@
+"""``hearttwin plan PATH --device ID [--size S] --static``: size, place and fit a device.
+
+PATH is as for ``hearttwin measure`` (CT with automatic segmentation or
+``--labels``, or a label map). The device is placed automatically at its
+anchor (annulus, appendage, septum, vessel) at the family's recommended
+depth; ``--depth``, ``--move`` and ``--rotate`` adjust that pose, ``--pose``
+gives one outright. Prints the fit metrics, one verdict per catalogue rule
+and the overall verdict (``--json``: DESIGN.md ``plan`` keys).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..core.errors import InputError
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser(
+        "plan", parents=[common],
+        help="place a device (auto-placement, size from the chart) and check its fit",
+        description="Size a device from its chart, place it at its anchor and compute the "
+        "fit metrics and verdicts (see `hearttwin devices`). --static: one phase (the CT as "
+        "acquired).",
+    )
+    p.add_argument("path", metavar="PATH", help="CT (DICOM folder or volume) or a label map")
+    p.add_argument("--device", required=True, metavar="ID", help="catalogue id (hearttwin devices)")
+    p.add_argument("--size", type=float, help="device size (default: the chart's recommendation)")
+    p.add_argument("--static", action="store_true", help="fit at one phase (the CT as acquired)")
+    p.add_argument("--labels", metavar="LABELS", help="label map of the CT in PATH")
+    p.add_argument("--landmarks", metavar="JSON", help="landmarks JSON, as for hearttwin measure")
+    p.add_argument("--depth", type=float, metavar="MM", help="placement depth (default: the family's)")
+    p.add_argument("--move", metavar="X,Y,Z", help="shift the placed device by this LPS vector (mm)")
+    p.add_argument("--rotate", metavar="DEG", type=float,
+                   help="tilt the device axis by DEG degrees (about its inflow centre)")
+    p.add_argument("--pose", metavar="JSON", help="file with a 4x4 device pose (LPS); "
+                   "replaces automatic placement")
+    p.set_defaults(func=run)
+
+
+def _vector(text: str, name: str) -> np.ndarray:
+    try:
+        v = np.array([float(t) for t in text.split(",")])
+    except ValueError:
+        v = np.array([])
+    if v.shape != (3,):
+        raise InputError(f"{name} needs three numbers X,Y,Z in mm (got {text!r}).")
+    return v
+
+
+def _read_pose(path: str) -> np.ndarray:
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as err:
+        raise InputError(f"--pose: cannot read {Path(path).name} as JSON ({err}).") from None
+    pose = np.asarray(data.get("pose_lps", data) if isinstance(data, dict) else data, float)
+    if pose.shape != (4, 4):
+        raise InputError("--pose: the file must hold a 4x4 matrix (or {\"pose_lps\": 4x4}).")
+    return pose
+
+
+def run(args, progress) -> dict:
+    from ..core import jobs
+    from ..core.devices import placement
+    from ..core.devices.anchors import find_anchor
+    from ..core.devices.catalogue import get_device
+    from ..core.devices.plan import plan_static
+    from .measure import load_inputs, read_landmarks
+
+    family = get_device(args.device)  # fail fast on a bad id, before loading anything
+    if args.size is not None:
+        family.size(args.size)
+    size = None if args.size is None else _size_value(args.size)
+    landmarks = read_landmarks(args.landmarks)
+    labels, image, warnings = load_inputs(args, progress)
+    from ..core.anatomy import measure_all
+
+    measurements = measure_all(labels, image, landmarks=landmarks,
+                               progress=jobs.SubProgress(progress, 70, 90, 100))
+    pose = _read_pose(args.pose) if args.pose else None
+    if pose is None and (args.move or args.rotate):
+        from ..core.devices.sizing import recommend_size
+
+        anchor = find_anchor(family.placement["anchor"], measurements, labels)
+        chosen = size if size is not None else recommend_size(family, anchor.sizing).size
+        if chosen is None:
+            raise InputError("--move/--rotate need a size: give --size.")
+        pose = placement.auto_place(family, chosen, anchor, args.depth)
+        if args.rotate:
+            pose = placement.tilt(pose, args.rotate)
+        if args.move:
+            pose = placement.move(pose, _vector(args.move, "--move"))
+        size = chosen
+    result = plan_static(labels, device_id=family.id, size=size, image=image,
+                         measurements=measurements, pose=pose, depth_mm=args.depth,
+                         progress=jobs.SubProgress(progress, 90, 100, 100))
+    result["warnings"] = warnings + measurements.get("warnings", []) + result["warnings"]
+    if not args.static:
+        result["warnings"].append("Fit over the cardiac cycle is not available yet: this is "
+                                  "the static fit at the acquired phase.")
+    if args.output:
+        from ..core.atomic import atomic_path
+
+        with atomic_path(Path(args.output)) as tmp:
+            Path(tmp).write_text(json.dumps(result, indent=2))
+    if not args.json:
+        print_plan(result, sys.stdout)
+        for w in result["warnings"]:
+            sys.stderr.write(f"warning: {w}\n")
+    return result
+
+
+def _size_value(size: float):
+    return int(size) if float(size).is_integer() else float(size)
+
+
+STATUS = {"pass": "PASS   ", "caution": "CAUTION", "fail": "FAIL   "}
+
+
+def print_plan(res: dict, out) -> None:
+    """Readable plan: device, sizing reason, placement, metrics, verdicts."""
+    d = res["device"]
+    out.write(f"Device   {d['family']} ({d['id']}), size {d['size']}\n")
+    out.write(f"Sizing   {res['sizing']['reason']}\n")
+    pl = res["placement"]
+    out.write(f"Placed   at the {pl['anchor'].replace('_', ' ')}, depth {pl['depth_mm']:.1f} mm, "
+              f"axis {pl['axis_angle_deg']:.1f} deg off the anchor axis\n")
+    out.write("Metrics\n")
+    for key, v in res["phases"][0]["metrics"].items():
+        out.write(f"  {key:<34} {'-' if v is None else f'{v:.1f}'}\n")
+    out.write("Verdicts\n")
+    for v in res["verdicts"]:
+        value = "-" if v["value"] is None else f"{v['value']:.1f}"
+        out.write(f"  {STATUS[v['status']]} {v['rule']:<34} {value:>8}   {v['why']}\n")
+    out.write(f"Overall  {res['overall'].upper()}\n")
