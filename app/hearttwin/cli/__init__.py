@@ -29,6 +29,7 @@ SUBCOMMANDS = {
     "anonymise": "anonymise",
     "anonymize": "anonymise",
     "measure": "measure",
+    "devices": "devices",
     "plan": "plan",
 }
 

@@ -68,13 +68,13 @@ def run(args, progress) -> dict:
     from ..core.devices import placement
     from ..core.devices.anchors import find_anchor
     from ..core.devices.catalogue import get_device
-    from ..core.devices.plan import plan_static
+    from ..core.devices.plan import plan_static, size_label
     from .measure import load_inputs, read_landmarks
 
     family = get_device(args.device)  # fail fast on a bad id, before loading anything
     if args.size is not None:
         family.size(args.size)
-    size = None if args.size is None else _size_value(args.size)
+    size = None if args.size is None else size_label(args.size)
     landmarks = read_landmarks(args.landmarks)
     labels, image, warnings = load_inputs(args, progress)
     from ..core.anatomy import measure_all
@@ -112,10 +112,6 @@ def run(args, progress) -> dict:
         for w in result["warnings"]:
             sys.stderr.write(f"warning: {w}\n")
     return result
-
-
-def _size_value(size: float):
-    return int(size) if float(size).is_integer() else float(size)
 
 
 STATUS = {"pass": "PASS   ", "caution": "CAUTION", "fail": "FAIL   "}

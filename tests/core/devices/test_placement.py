@@ -10,7 +10,7 @@ from hearttwin.core.devices.anchors import Anchor
 
 
 def family(shape: str, depth_mm: float = 0.0, **geometry):
-    return SimpleNamespace(shape=shape, placement={"depth_mm": depth_mm},
+    return SimpleNamespace(shape=shape, position="test", placement={"depth_mm": depth_mm},
                            size=lambda s: SimpleNamespace(geometry=geometry))
 
 

@@ -135,15 +135,23 @@ def pulmonary_artery(measurements: dict, labels, length_mm: float = 30.0) -> Anc
     return Anchor("pulmonary_artery", centre, axis, None, dict(pv), sizing, warnings)
 
 
-def aorta(measurements: dict, labels, arc_fraction: float = 0.5) -> Anchor:
+def aorta(measurements: dict, labels, skip_root_mm: float = 60.0, end_margin_mm: float = 30.0) -> Anchor:
+    """The narrowest point of the tracked aorta past the root and ascending aorta
+    (a coarctation, or the isthmus) and away from the ends of the track."""
     cl = measurements.get("aortic_centreline") or {}
     pts = np.asarray(cl.get("points_lps", []), float).reshape(-1, 3)
     if len(pts) < 3:
         raise InputError("Cannot place the stent: the aortic centreline was not measured.")
-    i = int(np.clip(round(arc_fraction * (len(pts) - 1)), 1, len(pts) - 2))
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
+    diam = np.asarray(cl["diameters_mm"], float)
+    ok = (arc >= min(skip_root_mm, 0.5 * arc[-1])) & (arc <= arc[-1] - min(end_margin_mm, 0.25 * arc[-1]))
+    ok[0] = ok[-1] = False
+    if not ok.any():
+        ok[1:-1] = True
+    i = int(np.flatnonzero(ok)[np.argmin(diam[ok])])
     axis = pts[i + 1] - pts[i - 1]
     axis /= np.linalg.norm(axis)
-    d = float(cl["diameters_mm"][i])
+    d = float(diam[i])
     ring = {"area_mm2": float(np.pi * d * d / 4), "perimeter_mm": float(np.pi * d),
             "centre_lps": pts[i].tolist(), "normal_lps": axis.tolist()}
     return Anchor("aorta", pts[i], axis, None, ring, {"vessel_diameter_mm": d})

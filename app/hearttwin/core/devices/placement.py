@@ -8,7 +8,8 @@ the device at the family's recommended depth (catalogue ``placement``):
 from the device's *seat*: the inflow end for valves and stents (a valve
 ``depth_mm = 3`` has its ventricular end 3 mm below the annulus), the atrial
 face for an appendage plug (depth = how far inside the ostium it sits), the
-middle of the waist for a septal occluder (0 = centred in the septum).
+middle of the waist for a septal occluder (0 = centred in the septum), the
+middle of a vascular stent (0 = centred on the target).
 
 The move / rotate / depth functions are what the GUI's handle and the CLI's
 ``--move/--rotate/--depth`` call; each returns a new pose (poses are never
@@ -43,6 +44,8 @@ def seat_z(family, size) -> float:
         return float(g["length_mm"])
     if family.shape == "double_disc":
         return float(g["disc_thickness_mm"]) + 0.5 * float(g["waist_length_mm"])
+    if family.position == "vessel":  # a vascular stent is centred on its target
+        return 0.5 * float(g["height_mm"])
     return 0.0
 
 
@@ -116,10 +119,19 @@ def axis_angle_deg(pose, anchor: Anchor) -> float:
     return float(np.degrees(np.arccos(c)))
 
 
-def is_rigid(pose, tol: float = 1e-6) -> bool:
-    """True for a proper rigid pose (orthonormal rotation, det +1, last row 0 0 0 1)."""
+def is_rigid(pose, tol: float = 1e-3) -> bool:
+    """True for a rigid pose (orthonormal rotation within ``tol``, det +1, last row
+    0 0 0 1): a pose written with a few decimals still counts."""
     p = np.asarray(pose, float)
-    if p.shape != (4, 4) or not np.allclose(p[3], [0, 0, 0, 1], atol=tol):
+    if p.shape != (4, 4) or not np.allclose(p[3], [0, 0, 0, 1], atol=1e-9):
         return False
     r = p[:3, :3]
-    return bool(np.allclose(r.T @ r, np.eye(3), atol=1e-5) and np.linalg.det(r) > 0)
+    return bool(np.allclose(r.T @ r, np.eye(3), atol=tol) and np.linalg.det(r) > 0)
+
+
+def orthonormalised(pose) -> np.ndarray:
+    """The nearest exactly rigid pose (rotation part projected by SVD)."""
+    out = np.array(pose, float)
+    u, _, vt = np.linalg.svd(out[:3, :3])
+    out[:3, :3] = u @ vt
+    return out

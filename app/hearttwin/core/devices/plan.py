@@ -21,7 +21,7 @@ from .catalogue import get_device
 from .field import AnatomyField
 from .fit import static_fit
 from .geometry import profile
-from .placement import auto_place, axis_angle_deg, depth, is_rigid
+from .placement import auto_place, axis_angle_deg, depth, is_rigid, orthonormalised
 from .sizing import recommend_size
 
 #: worst first
@@ -104,33 +104,35 @@ def plan_static(labels, *, device_id: str, size=None, image=None, measurements: 
     if not is_rigid(pose):
         raise InputError("The device pose must be a rigid 4x4 transform (rotation and "
                          "translation only).")
+    pose = orthonormalised(pose)
     jobs.report(progress, 70, 100, "Distance field of the anatomy")
-    reach = float(max(entry.max_diameter_mm, _height(family, size))) + 20.0
+    reach = 0.5 * float(max(entry.max_diameter_mm, _height(family, size))) + 15.0
     field = AnatomyField.from_labels(labels, family.position, centre_lps=anchor.centre,
                                      radius_mm=reach)
     jobs.check(progress)
     jobs.report(progress, 90, 100, "Fit")
-    ostia = measurements.get("coronary_ostia") if family.position == "aortic" else None
+    # coronary compression: aortic valves, and RVOT stents squeezing the left coronary
+    ostia = measurements.get("coronary_ostia") if family.position in ("aortic", "pulmonary") else None
     fit = static_fit(profile(family, size), pose, field,
                      sealing_zone=tuple(family.placement.get("sealing_zone_mm", (0.0, 5.0))),
                      nominal_diameter_mm=entry.nominal_diameter_mm,
                      radial_stiffness=float(family.mechanics.get("radial_stiffness", 0.5)),
                      annulus=anchor.ring, ostia=ostia or None)
-    metrics = dict(fit.metrics)
+    metrics = applicable(fit.metrics, family.position)
     if family.position == "mitral":
-        metrics["neo_lvot_area_mm2"] = _neo_lvot(labels, family, size, pose, measurements, warnings)
+        metrics.update(_neo_lvot(labels, family, size, pose, measurements, warnings))
     metrics = {k: _round(v) for k, v in metrics.items()}
     vs = verdicts(family, metrics)
     jobs.report(progress, 100, 100, "Plan done")
     return {
-        "device": {"id": family.id, "family": family.family, "size": size,
+        "device": {"id": family.id, "family": family.family, "size": size_label(size),
                    "nominal_diameter_mm": entry.nominal_diameter_mm},
-        "pose_lps": np.round(pose, 4).tolist(),
+        "pose_lps": np.round(pose, 6).tolist(),
         "placement": {"anchor": anchor.name, "anchor_centre_lps": _r(anchor.centre),
                       "anchor_axis_lps": _r(anchor.axis, 4),
                       "depth_mm": round(depth(pose, family, size, anchor), 2),
                       "axis_angle_deg": round(axis_angle_deg(pose, anchor), 2)},
-        "recommended_size": rec.size,
+        "recommended_size": size_label(rec.size),
         "sizing": {"by": rec.by, "value": rec.value, "reason": rec.reason},
         "phases": [{"phase": 0.0, "metrics": metrics, "levels": fit.levels}],
         "worst": {k: {"phase": 0.0, "value": v} for k, v in metrics.items() if v is not None},
@@ -142,19 +144,37 @@ def plan_static(labels, *, device_id: str, size=None, image=None, measurements: 
     }
 
 
-def _neo_lvot(labels, family, size, pose, measurements, warnings) -> float | None:
+#: metrics that mean something only for some positions
+ONLY_FOR = {"coronary_distance_left_mm": ("aortic", "pulmonary"),
+            "coronary_distance_right_mm": ("aortic", "pulmonary"),
+            "implant_depth_mm": ("aortic", "mitral", "pulmonary")}
+
+
+def applicable(metrics: dict, position: str) -> dict:
+    """The fit metrics that apply to a device in ``position``."""
+    return {k: v for k, v in metrics.items() if position in ONLY_FOR.get(k, (position,))}
+
+
+def _neo_lvot(labels, family, size, pose, measurements, warnings) -> dict:
     from .fit_lvot import neo_lvot_area
 
     annulus = measurements.get("annulus") or None
     if annulus is None:
         warnings.append("Neo-LVOT not measured: the aortic annulus was not found.")
-        return None
+        return {"neo_lvot_area_mm2": None}
     return neo_lvot_area(labels, profile(family, size), pose, annulus)
 
 
 def _height(family, size) -> float:
     prof = profile(family, size)
     return float(np.ptp(prof[:, 1]))
+
+
+def size_label(size):
+    """A size as users write it: 26, not 26.0 (None stays None)."""
+    if size is None:
+        return None
+    return int(size) if float(size).is_integer() else float(size)
 
 
 def _round(v, digits: int = 2):
