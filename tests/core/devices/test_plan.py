@@ -126,3 +126,30 @@ def test_bad_pose_and_unknown_device(case):
         plan_static(labels, device_id="thv-balloon", size=26, measurements=m, pose=np.eye(4) * 2)
     with pytest.raises(InputError, match="thv-balloon"):
         plan_static(labels, device_id="no-such-valve", measurements=m)
+
+
+def test_septal_occluder_goes_across_a_defect_and_is_sized_from_it():
+    from hearttwin.core.imaging.volume import Volume
+
+    # LA (x < -1.5 mm) and RA (x > 1.5 mm) with a 3 mm septum and a 12 mm round defect
+    s, n = 0.5, 100
+    c = (np.arange(n) - n / 2 + 0.5) * s
+    z, y, x = np.meshgrid(c, c, c, indexing="ij")
+    box = (np.abs(y) < 22) & (np.abs(z) < 22) & (np.abs(x) < 22)
+    arr = np.zeros((n, n, n), np.uint8)
+    arr[box & (x < -1.5)] = 3
+    arr[box & (x > 1.5)] = 4
+    hole = box & (np.abs(x) <= 1.5) & (y ** 2 + z ** 2 <= 36.0)
+    arr[hole] = np.where(x[hole] < 0, 3, 4)
+    labels = Volume(arr, (s, s, s), origin=(c[0],) * 3)
+    res = plan_static(labels, device_id="asd-double-disc", measurements={})
+    assert res["sizing"]["value"] == pytest.approx(12.0, abs=1.0)
+    assert res["device"]["size"] in chart_sizes("asd-double-disc", res["sizing"]["value"])
+    pose = np.asarray(res["pose_lps"])
+    assert abs(pose[:3, 2] @ [1, 0, 0]) > 0.99  # across the septum, LA -> RA
+    fam = get_device("asd-double-disc")
+    g = fam.size(res["device"]["size"]).geometry
+    waist_centre = pose[:3, 3] + (g["disc_thickness_mm"] + g["waist_length_mm"] / 2) * pose[:3, 2]
+    assert np.linalg.norm(waist_centre) < 1.0  # in the defect
+    met = res["phases"][0]["metrics"]
+    assert met["compression_percent"] > 0  # the waist is larger than the defect

@@ -17,10 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
-
-#: catalogue ``placement.anchor`` values
-ANCHORS = ("aortic_annulus", "mitral_annulus", "laa_landing_zone", "interatrial_septum",
-           "pulmonary_artery", "aorta")
+from .schema import ANCHORS
 
 
 @dataclass
