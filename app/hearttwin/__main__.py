@@ -11,6 +11,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _start_log()
     from .cli import SUBCOMMANDS
 
     wants_cli = bool(argv) and (argv[0] in SUBCOMMANDS or argv[0].startswith("-"))
@@ -19,6 +20,16 @@ def main(argv: list[str] | None = None) -> int:
 
         return cli_main(argv)
     return _open_gui(argv)
+
+
+def _start_log() -> None:
+    """The rotating log file in the user's data folder (no patient data is logged)."""
+    from .core.logs import setup_logging
+
+    try:
+        setup_logging()
+    except OSError:  # read-only home: run without a log file
+        pass
 
 
 def _open_gui(argv: list[str]) -> int:

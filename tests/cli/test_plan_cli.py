@@ -64,3 +64,21 @@ def test_bad_input_is_one_line_and_exit_2(files, capsys, extra, message):
     assert main(["plan", str(ct), "--labels", str(labels), "-q"] + extra) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+def test_plan_saves_a_case_that_measure_and_plan_reopen(files, tmp_path, capsys):
+    from hearttwin.core import casefile
+
+    ct, labels = files
+    case_path = tmp_path / "planned.htwin"
+    assert main(["plan", str(ct), "--labels", str(labels), "--device", "thv-balloon", "--size",
+                 "26", "--static", "-q", "-o", str(case_path)]) == 0
+    case = casefile.load(case_path)
+    assert case.devices[0]["id"] == "thv-balloon" and case.devices[0]["size"] == 26
+    assert case.labels is not None and case.image is not None
+    assert case.measurements["annulus"]["area_mm2"] > 0
+    capsys.readouterr()
+    assert main(["plan", str(case_path), "--device", "thv-balloon", "--size", "26", "--static",
+                 "--json", "-q"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert np.allclose(again["pose_lps"], case.devices[0]["pose_lps"], atol=1e-4)

@@ -27,10 +27,11 @@ def register(sub, common) -> None:
         "measurement carries the range it spans when the segmentation boundary moves by one "
         "voxel (<key>_range in --json).",
     )
-    p.add_argument("path", metavar="PATH", help="CT (DICOM folder or volume) or a label map")
+    p.add_argument("path", metavar="PATH", help="CT (DICOM folder or volume), a label map or a .htwin case")
     p.add_argument("--labels", metavar="LABELS", help="label map of the CT in PATH (else: automatic segmentation)")
     p.add_argument("--landmarks", metavar="JSON",
                    help='JSON file, e.g. {"coronary_ostia": {"left": [x,y,z], "right": [x,y,z]}} (LPS mm)')
+    add_case_options(p)
     p.set_defaults(func=run)
 
 
@@ -50,6 +51,8 @@ def load_inputs(args, progress):
     path = Path(args.path)
     if not path.exists():
         raise InputError(f"{path.name} does not exist.")
+    if path.suffix.lower() == ".htwin":
+        return _case_inputs(args, path, progress)
     if args.labels:
         from ..core.segmentation.export import read_labels
 
@@ -64,6 +67,28 @@ def load_inputs(args, progress):
 
     result = segment_heart(vol, progress=jobs.SubProgress(progress, 10, 70, 100))
     return result.labels, vol, list(result.warnings)
+
+
+def _case_inputs(args, path: Path, progress):
+    """Label map and CT of a .htwin case (segmented now when the case has no labels)."""
+    from ..core import casefile, jobs
+
+    case = casefile.load(path, progress=jobs.SubProgress(progress, 0, 10, 100),
+                         locate=getattr(args, "image_folder", None))
+    if case.labels is not None:
+        return case.labels, case.image, list(case.warnings)
+    if case.image is None:
+        raise InputError(f"{path.name} has neither a label map nor its CT image.")
+    from ..core.segmentation.auto import segment_heart
+
+    result = segment_heart(case.image, progress=jobs.SubProgress(progress, 10, 70, 100))
+    return result.labels, case.image, list(case.warnings) + list(result.warnings)
+
+
+def add_case_options(p) -> None:
+    """``--image-folder``: where a case's CT folder is now, when it moved."""
+    p.add_argument("--image-folder", metavar="DIR",
+                   help="for a .htwin PATH whose CT folder moved: where it is now")
 
 
 def read_landmarks(path: str | None) -> dict | None:

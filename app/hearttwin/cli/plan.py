@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import InputError
+from .measure import add_case_options
 
 
 def register(sub, common) -> None:
@@ -27,7 +28,7 @@ def register(sub, common) -> None:
         "fit metrics and verdicts (see `hearttwin devices`). --static: one phase (the CT as "
         "acquired).",
     )
-    p.add_argument("path", metavar="PATH", help="CT (DICOM folder or volume) or a label map")
+    p.add_argument("path", metavar="PATH", help="CT (DICOM folder or volume), a label map or a .htwin case")
     p.add_argument("--device", required=True, metavar="ID", help="catalogue id (hearttwin devices)")
     p.add_argument("--size", type=float, help="device size (default: the chart's recommendation)")
     p.add_argument("--static", action="store_true", help="fit at one phase (the CT as acquired)")
@@ -39,6 +40,7 @@ def register(sub, common) -> None:
                    help="tilt the device axis by DEG degrees (about its inflow centre)")
     p.add_argument("--pose", metavar="JSON", help="file with a 4x4 device pose (LPS); "
                    "replaces automatic placement")
+    add_case_options(p)
     p.set_defaults(func=run)
 
 
@@ -102,7 +104,9 @@ def run(args, progress) -> dict:
     if not args.static:
         result["warnings"].append("Fit over the cardiac cycle is not available yet: this is "
                                   "the static fit at the acquired phase.")
-    if args.output:
+    if args.output and args.output.lower().endswith(".htwin"):
+        save_case(args, labels, image, measurements, result, progress)
+    elif args.output:
         from ..core.atomic import atomic_path
 
         with atomic_path(Path(args.output)) as tmp:
@@ -112,6 +116,27 @@ def run(args, progress) -> dict:
         for w in result["warnings"]:
             sys.stderr.write(f"warning: {w}\n")
     return result
+
+
+def save_case(args, labels, image, measurements: dict, plan: dict, progress) -> None:
+    """``-o CASE.htwin``: the planned case (image reference, labels, measurements, device, plan)."""
+    from ..core import casefile
+    from ..core.case import Case, case_from_image
+
+    path = Path(args.path)
+    if path.suffix.lower() == ".htwin":
+        case = casefile.load(path, locate=getattr(args, "image_folder", None), load_image=False)
+    elif image is not None:
+        case = case_from_image(path)
+    else:  # a label map alone: nothing to refer to, keep the labels only
+        case = Case()
+    if case.labels is None:
+        case.set_labels(labels, step="labels_file" if args.labels else "segment_auto")
+    case.set_measurements(measurements)
+    case.place_device(plan["device"]["id"], plan["device"]["size"], plan["pose_lps"],
+                      static=True, overall=plan["overall"])
+    case.set_simulation(results={"plan": plan}, step="plan")
+    casefile.save(case, args.output, progress=None)
 
 
 STATUS = {"pass": "PASS   ", "caution": "CAUTION", "fail": "FAIL   "}
