@@ -2,31 +2,47 @@
 
 Method
 ------
+Everything runs on the LA's bounding box (a few voxels of margin).
+
 1. The LA body is the morphological opening of the LA mask (label 3) by a
    ball of radius ``min(11 mm, 0.6 x the largest inscribed radius)``, done
    with two distance transforms. What the opening removes is the appendage,
    the pulmonary-vein stubs and small rims.
-2. The appendage is the removed piece (at least 20% of the largest one's
-   volume) lying most towards patient left-anterior-superior from the body
-   centre (the pulmonary veins leave posteriorly).
-3. Axis: from the centre of the appendage voxels touching the body to the
+2. Removed pieces that touch one another outside the body (the appendage
+   and the left upper pulmonary vein often do) are split at their necks: a
+   watershed of their thickness (distance to their own boundary) from its
+   maxima that stand ``SPLIT_MM`` above the saddles between them.
+3. Pieces that do not join the body go with the joining piece they are
+   most widely connected to (a second watershed from the joining pieces).
+   The appendage is the joining piece (at least 20% of the largest such
+   piece's volume) lying most towards patient left-anterior-superior from
+   the body centre (the pulmonary veins leave posteriorly).
+4. Axis: from the centre of the appendage voxels touching the body to the
    centre of appendage voxels 5-10 mm from it.
-4. Ostium: the LA is cut perpendicular to the axis every 0.5 mm from the
-   junction to 8 mm beyond; the ostium is the first cut whose area is within
-   10% of the narrowest (where the neck stops narrowing).
-5. From the ostium the appendage is tracked (:mod:`centreline`); the
+5. Ostium: the body and the appendage (not the other pieces: a vein
+   touching the appendage must not widen its sections) are cut
+   perpendicular to the axis every 0.5 mm from 7 mm inside the junction
+   (in the body) to 12 mm beyond it. Coming out of the body the cut area
+   falls fast (the funnel into the neck); the ostium is the first cut
+   where the area shrinks by less than ``NECK_SHRINK`` over the next
+   millimetre -- the mouth of the neck, before the slow taper of the
+   appendage itself.
+6. From the ostium the appendage is tracked (:mod:`centreline`); the
    landing zone is the section 10 mm along it; the depth is the tracked
    length plus the extent of the appendage beyond the last section.
 
-Ranges: the ostium and landing-zone planes cut through the LA eroded and
-dilated by one voxel.
+Ranges: the ostium and landing-zone planes cut through the body and
+appendage eroded and dilated by one voxel.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
+from skimage.morphology import h_maxima
+from skimage.segmentation import watershed
 
+from ..imaging.volume import Volume
 from . import uncertainty
 from .centreline import resection, track
 from .sections import MaskField, cross_section
@@ -34,59 +50,88 @@ from .sections import MaskField, cross_section
 LA = 3
 LAA_DIRECTION = np.array([0.55, -0.6, 0.55])  # left, anterior, superior (LPS)
 LANDING_ZONE_MM = 10.0
+#: removed pieces are split where their thickness dips this much below both cores (mm)
+SPLIT_MM = 1.5
+#: the neck starts where the cut area shrinks by less than this over the next mm
+NECK_SHRINK = 0.04
+#: cuts searched for the ostium, along the axis from the junction (mm)
+CUTS_MM = (-7.0, 12.0, 0.5)
+_FULL = np.ones((3, 3, 3), bool)
 
 
-def _crop(mask: np.ndarray, margin: int = 3):
+def _crop_volume(labels, mask: np.ndarray, margin: int = 6) -> tuple[Volume, np.ndarray]:
+    """The label map cropped to ``mask``'s bounding box (+ margin), and the cropped mask."""
     idx = np.argwhere(mask)
     lo = np.maximum(idx.min(axis=0) - margin, 0)
     hi = np.minimum(idx.max(axis=0) + margin + 1, mask.shape)
-    return tuple(slice(a, b) for a, b in zip(lo, hi)), lo
+    box = tuple(slice(a, b) for a, b in zip(lo, hi))
+    origin = labels.index_to_lps(lo[::-1].astype(float))
+    vol = Volume(np.asarray(labels.array)[box], labels.spacing, origin, labels.direction)
+    return vol, mask[box]
 
 
 def find_appendage(labels) -> tuple[np.ndarray, np.ndarray] | None:
-    """(appendage mask, body mask), full-size boolean arrays, or None."""
+    """(appendage mask, body mask), boolean arrays shaped like ``labels``, or None."""
     la = np.asarray(labels.array) == LA
     if la.sum() < 50:
         return None
-    box, _ = _crop(la)
-    m = la[box]
+    m = la
     sp = np.asarray(labels.spacing, float)[::-1]
     edt = ndimage.distance_transform_edt(m, sampling=sp)
     r = min(11.0, 0.6 * float(edt.max()))
     core = edt >= r
     body = (ndimage.distance_transform_edt(~core, sampling=sp) <= r) & m
     rest = m & ~body
-    comps, n = ndimage.label(rest, structure=np.ones((3, 3, 3), bool))
-    if n == 0:
+    if not rest.any():
         return None
-    sizes = ndimage.sum(rest, comps, index=np.arange(1, n + 1))
-    zyx_body = np.argwhere(body).mean(axis=0)
-    c_body = labels.index_to_lps(zyx_body[::-1] + np.array([s.start for s in box])[::-1])
+    # split touching pieces at their necks: one piece per thick core
+    thick = ndimage.distance_transform_edt(rest, sampling=sp)
+    cores, n = ndimage.label(h_maxima(thick, SPLIT_MM), structure=_FULL)
+    comps = watershed(-thick, markers=cores, mask=rest)
+    rooted = np.unique(comps[rest & ndimage.binary_dilation(body, structure=_FULL)])
+    rooted = rooted[rooted > 0]
+    if len(rooted) == 0:
+        return None
+    sizes = ndimage.sum(rest, comps, index=rooted)
+    centres = ndimage.center_of_mass(rest, comps, index=rooted)
+    c_body = labels.index_to_lps(np.argwhere(body).mean(axis=0)[::-1])
     want = LAA_DIRECTION / np.linalg.norm(LAA_DIRECTION)
     best, score = None, -np.inf
-    for i in range(1, n + 1):
-        if sizes[i - 1] < 0.2 * sizes.max():
+    for lab, size, zyx in zip(rooted, sizes, centres):
+        if size < 0.2 * sizes.max():
             continue
-        zyx = np.argwhere(comps == i).mean(axis=0) + [s.start for s in box]
-        d = labels.index_to_lps(zyx[::-1]) - c_body
-        s = float(np.dot(d / np.linalg.norm(d), want))
+        d = labels.index_to_lps(np.asarray(zyx)[::-1]) - c_body
+        s = float(np.dot(d / max(np.linalg.norm(d), 1e-6), want))
         if s > score:
-            best, score = i, s
-    app = np.zeros_like(la)
-    app[box] = comps == best
-    full_body = np.zeros_like(la)
-    full_body[box] = body
-    return app, full_body
+            best, score = lab, s
+    # pieces that do not join the body go with the joining piece they are most widely
+    # connected to (the appendage's distal lobes, a vein's far end)
+    seeds = np.where(np.isin(comps, rooted), comps, 0)
+    app = watershed(-thick, markers=seeds, mask=rest) == best
+    return app, body
+
+
+def _ostium_index(areas: np.ndarray, step: float) -> int:
+    """Index of the first cut whose area shrinks by less than ``NECK_SHRINK`` over the next
+    millimetre (the last cut if none does)."""
+    k = max(int(round(1.0 / step)), 1)
+    shrink = 1.0 - areas[k:] / areas[:-k]
+    calm = np.nonzero(shrink < NECK_SHRINK)[0]
+    return int(calm[0]) if len(calm) else len(areas) - 1
 
 
 def measure_laa(labels) -> tuple[dict, list[str]]:
     """LAA ostium, landing zone and depth (JSON-ready) and warnings."""
+    la_full = np.asarray(labels.array) == LA
+    if la_full.sum() < 50:
+        return {}, ["Left atrial appendage not measured: no LA (label 3)."]
+    labels, la = _crop_volume(labels, la_full)
     found = find_appendage(labels)
     if found is None:
-        return {}, ["Left atrial appendage not measured: no LA (label 3) or no appendage "
-                    "standing out of the LA body."]
+        return {}, ["Left atrial appendage not measured: no appendage standing out of the "
+                    "LA body (label 3)."]
     app, body = found
-    junction = app & ndimage.binary_dilation(body)
+    junction = app & ndimage.binary_dilation(body, structure=_FULL)
     if not junction.any():
         return {}, ["Left atrial appendage not measured: the appendage does not join the LA body."]
     j0 = labels.index_to_lps(np.argwhere(junction).mean(axis=0)[::-1])
@@ -97,17 +142,29 @@ def measure_laa(labels) -> tuple[dict, list[str]]:
         return {}, ["Left atrial appendage not measured: the appendage is too small."]
     axis = ring.mean(axis=0) - j0
     axis /= np.linalg.norm(axis)
-    la = np.asarray(labels.array) == LA
+    # cut the body and the appendage only: a pulmonary vein touching the appendage
+    # must not widen its sections
+    la = body | app
     field = MaskField(labels, la)
-    cuts = []
-    for delta in np.arange(0.0, 8.01, 0.5):
-        sec = cross_section(field, j0 + delta * axis, axis, radius_mm=30.0, step_mm=0.25)
-        if sec is not None:
-            cuts.append(sec)
+    cuts, deltas = [], []
+    k = max(int(round(1.0 / CUTS_MM[2])), 1)  # cuts per millimetre
+    for delta in np.arange(CUTS_MM[0], CUTS_MM[1] + 1e-6, CUTS_MM[2]):
+        sec = cross_section(field, j0 + delta * axis, axis, radius_mm=30.0, step_mm=0.4)
+        if sec is None:
+            if cuts:
+                break  # the plane left the appendage
+            continue
+        cuts.append(sec)
+        deltas.append(delta)
+        if len(cuts) > k and _ostium_index(np.array([c.area_mm2 for c in cuts]),
+                                           CUTS_MM[2]) < len(cuts) - 1:
+            break  # found: the neck has started
     if not cuts:
         return {}, ["Left atrial appendage not measured: no closed section at its neck."]
-    areas = np.array([c.area_mm2 for c in cuts])
-    ostium = cuts[int(np.nonzero(areas <= 1.1 * areas.min())[0][0])]
+    i = _ostium_index(np.array([c.area_mm2 for c in cuts]), CUTS_MM[2])
+    # the chosen cut again on a finer grid
+    ostium = cross_section(field, j0 + deltas[i] * axis, axis, radius_mm=30.0,
+                           step_mm=0.25) or cuts[i]
     fields = [MaskField(labels, uncertainty.shifted(la, v)) for v in uncertainty.VARIANTS[1:]]
     out: dict = {}
     secs = [ostium] + [resection(f, ostium, radius_mm=30.0) for f in fields]

@@ -1,52 +1,49 @@
 """Coronary ostia: found in the CT image, or given as landmarks.
 
 The coronary arteries are contrast-filled in the CT but belong to no heart
-label, so they show as narrow bright tubes leaving the aortic root.
+label. Where one leaves the aortic root it makes a round hole, as wide as the
+vessel, in the otherwise dark root wall. The detector looks for those holes
+on the unrolled root wall, so it needs the labels only for the root axis: a
+label that runs into a coronary, a coronary that runs into a chamber's label
+after a few millimetres, or a vessel hugging the root below its ostium do not
+move the result.
 
-Method (:func:`detect_ostia`), in a box around the root resampled to ~0.8 mm
----------------------------------------------------------------------------
-1. Root lumen: the aorta (label 6) and the LV blood just under the annulus
-   (an automatic segmentation may label the lowest root LV), the component
-   on the root axis.
-2. Threshold halfway between the blood (median HU of the eroded root lumen
-   2-25 mm above the annulus) and the tissue just outside it (median HU of
-   the non-blood-labelled voxels 2-6 mm outside the lumen).
-3. Vessel candidates: bright voxels outside every blood pool's body, widened
-   by ``LABEL_MARGIN_MM`` (at least a voxel). Bodies are the heart blood
-   labels (1, 2, 3, 4, 6, 7) *opened* with a ball of radius
-   ``POOL_RADIUS_MM`` -- so a label that leaks a few millimetres into a
-   coronary (as automatic segmentations do: the aorta into the left main,
-   the RV into the right coronary) does not hide it -- together with every
-   bright region holding such a ball (pools the labels missed).
-4. A candidate (connected component) is a coronary if it touches the root
-   lumen (within the margin plus a voxel), has an inscribed radius of
-   ``RADIUS_RANGE_MM`` (2-7 mm calibre) and runs at least ``MIN_EXTENT_MM``
-   from where it leaves -- or, above ``STUB_MIN_HEIGHT_MM``, at least
-   ``MIN_STUB_MM`` before it runs into another blood pool (a left main
-   passing into the PA's voxels, say).
-5. Ostium: coronaries leave the sinus radially, so of the candidate's voxels
-   nearest the lumen the exit is where the vessel runs furthest straight
-   outward (:func:`_radial_exit`); its height is the signed distance above
-   the annulus plane.
-6. Left/right: the right coronary leaves towards the right heart (RV/RA,
-   the right AV groove), the left towards the LV/LA: each candidate's
-   direction around the root axis is compared with the directions of the
-   RV+RA and LV+LA centroids (fixed patient directions when those labels are
-   missing). Per side a long vessel beats a stub, then the largest calibre
-   times length wins.
+Method (:func:`wall_map`, :func:`openings`)
+-------------------------------------------
+1. Rays: for heights ``h`` every ``STEP_MM`` from just below the annulus to
+   28 mm above it, rays leave the centroid of the aorta (label 6) voxels at
+   that height, perpendicular to the annulus normal, every ``STEP_MM`` of arc
+   at the root's median radius. The lightly smoothed CT is sampled along them.
+2. Levels: blood is the median of the first 3 mm of every ray, tissue the
+   median of the samples 1-4 mm beyond where each ray first drops below half
+   the blood; intensities are rescaled to 0 (tissue) .. 1 (blood).
+3. Wall: each ray's lumen radius is where it first drops below 0.5; the wall
+   radius is its median over a window of ``BASELINE_MM`` (height x arc), so
+   a vessel's hole does not move it.
+4. Transmission: the darkest sample from 0.5 mm inside the wall radius to
+   ``WALL_MM`` outside it. The wall itself gives ~0; a hole gives ~1.
+5. Holes: scale-normalised Laplacian-of-Gaussian blobs of the transmission
+   map (scales ``SCALES_MM``, i.e. 2-6 mm calibre), local maxima at heights
+   ``HEIGHT_RANGE_MM``, transmission between ``MIN_TRANSMISSION`` and
+   ``MAX_TRANSMISSION`` (brighter than blood all through is calcium), and the
+   lumen continuing at least ``MIN_RUN_MM`` beyond the wall there (a vessel,
+   not a thin wall with a blood pool just behind it).
+6. Left/right: the right coronary leaves towards the right heart (RV/RA),
+   the left towards the LV/LA: each hole's direction around the root axis is
+   compared with the directions of the RV+RA and LV+LA centroids (fixed
+   patient directions when those labels are missing); per side the
+   strongest blob wins. The ostium is the weighted centre of the hole on the
+   wall; its height is the signed distance above the annulus plane.
 
-Limitations: at ~1.7 mm voxels (the small phantom) a right coronary that
-runs into the RV's voxels within a few millimetres may be missed, and a
-vessel that hugs the root wall below its ostium can pull the exit point
-down by several millimetres. The height is measured from the annulus plane,
-so an error in that plane (automatic segmentations) adds to it. When an
-automatic segmentation labels a coronary's first centimetre as a chamber
-lying against it (the sample case's left main as PA), the opening may not
-separate them: a side left without an ostium is searched again with the
-image's wide bright regions (and the root lumen) as the only bodies.
+Limitations: the height is measured from the annulus plane, so an error in
+that plane (automatic segmentations) adds to it. Holes lower than 5 mm are
+ignored (calcium and the valve hinges sit there). A coronary leaving almost
+tangentially to the wall makes an elongated, fainter hole that may be missed.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
@@ -54,171 +51,171 @@ from scipy import ndimage
 from .sections import plane_basis
 
 LV, RV, LA, RA, AO, PA = 1, 2, 3, 4, 6, 7
-BLOOD_LABELS = (1, 2, 3, 4, 6, 7)
 #: patient directions (LPS) of the left and right coronary sinuses, when the
 #: chamber labels cannot tell
 LEFT_DIR = np.array([1.0, 0.35, 0.0])
 RIGHT_DIR = np.array([-0.35, -1.0, 0.0])
 #: heights above the annulus plane searched for ostia (mm)
-HEIGHT_RANGE_MM = (2.0, 25.0)
-#: bright regions holding a ball this wide are blood pools, not coronaries (mm)
-POOL_RADIUS_MM = 3.5
-#: blood-pool bodies are widened by this much (at least a voxel) before excluding them (mm)
-LABEL_MARGIN_MM = 1.0
-#: inscribed radius of a coronary (mm): 2-7 mm calibre
-RADIUS_RANGE_MM = (0.9, 3.5)
-#: a coronary runs at least this far from the root (mm)
-MIN_EXTENT_MM = 8.0
-#: ... or at least this far before it runs into another blood pool (mm)
-MIN_STUB_MM = 2.5
-#: near the annulus the sinuses abut the chambers: no stubs below this (mm)
-STUB_MIN_HEIGHT_MM = 6.0
-BOX_RADIUS_MM = 45.0
-#: voxels this much further from the lumen than the closest one may be the exit (mm)
-CONTACT_MM = 1.0
-#: voxel size (mm) the box is resampled to
-FINE_MM = 0.8
+HEIGHT_RANGE_MM = (5.0, 25.0)
+#: heights of the wall map (a margin around HEIGHT_RANGE_MM for the filters)
+MAP_HEIGHTS_MM = (-1.0, 28.0)
+#: map step in height and arc (mm)
+STEP_MM = 0.5
+#: rays run this far from the axis (mm)
+RAY_MM = 34.0
+#: window (height, arc) over which the wall radius is the median (mm)
+BASELINE_MM = (7.0, 9.0)
+#: a hole goes through this much wall beyond the lumen radius (mm)
+WALL_MM = 2.0
+#: ... and the lumen continues at least this far beyond it (mm)
+MIN_RUN_MM = 3.0
+#: darkest level through the wall in a hole (0 tissue, 1 blood) ...
+MIN_TRANSMISSION = 0.5
+#: ... and at most this: brighter than blood all through is calcium, not a vessel
+MAX_TRANSMISSION = 1.4
+#: blob scales (Gaussian sigma, mm): holes of about 2.8-5.6 mm
+SCALES_MM = (1.0, 1.4, 2.0)
+#: least scale-normalised blob response of a hole
+MIN_RESPONSE = 0.04
 
 
-def _box(labels, plane):
-    """Index slices (z, y, x) of a box around the root (annulus -8 to +40 mm)."""
+@dataclass
+class WallMap:
+    """The unrolled root wall: rows are heights, columns angles around the axis."""
+
+    heights: np.ndarray     # (nh,) mm above the annulus plane
+    angles: np.ndarray      # (na,) radians from the plane's u axis towards v
+    centres: np.ndarray     # (nh, 3) LPS ray origins
+    basis: tuple            # (u, v): in-plane unit vectors, angle 0 and 90 degrees
+    wall: np.ndarray        # (nh, na) wall radius (mm)
+    transmission: np.ndarray  # (nh, na) darkest level through the wall
+    run: np.ndarray         # (nh, na) darkest level to MIN_RUN_MM beyond the wall
+    blood: float
+    tissue: float
+
+
+def _root_centres(labels, plane, heights) -> np.ndarray | None:
+    """Centroid of the aorta voxels within 1.5 mm of each height (axis point if too few)."""
+    arr = np.asarray(labels.array)
+    n = plane.normal
+    idx = np.argwhere(arr == AO)
+    if len(idx) < 50:
+        return None
+    p = labels.index_to_lps(idx[:, ::-1].astype(float))
+    d = p - plane.centre
+    hp = d @ n
+    near = (hp > heights[0] - 2.0) & (hp < heights[-1] + 2.0) \
+        & (np.linalg.norm(d - np.outer(hp, n), axis=1) < 30.0)
+    p, hp = p[near], hp[near]
+    if len(p) < 50:
+        return None
+    out = np.empty((len(heights), 3))
+    for i, h in enumerate(heights):
+        sel = np.abs(hp - h) < 1.5
+        c = p[sel].mean(axis=0) if sel.sum() >= 20 else plane.centre + h * n
+        out[i] = c - (np.dot(c - plane.centre, n) - h) * n
+    return out
+
+
+def _sample(image, centres, dirs, ts) -> np.ndarray:
+    """Smoothed image along rays ``centres[h] + t dirs[a]``: (nh, na, nt)."""
+    # index coordinates are affine in LPS: build them per axis (x, y, z), float32
+    c = image.lps_to_index(centres)
+    step = image.lps_to_index(dirs) - image.lps_to_index(np.zeros(3))
+    ijk = [(c[:, None, None, k] + ts[None, None, :] * step[None, :, None, k]).astype(np.float32)
+           for k in range(3)]
+    shape = np.asarray(image.array.shape)[::-1]  # (nx, ny, nz)
+    lo = [int(np.clip(np.floor(a.min()) - 3, 0, shape[k])) for k, a in enumerate(ijk)]
+    hi = [int(np.clip(np.ceil(a.max()) + 4, 0, shape[k])) for k, a in enumerate(ijk)]
+    crop = np.asarray(image.array[lo[2]:hi[2], lo[1]:hi[1], lo[0]:hi[0]], np.float32)
+    crop = ndimage.gaussian_filter(crop, 0.5)
+    zyx = np.stack([(ijk[k] - lo[k]).ravel() for k in (2, 1, 0)])
+    vals = ndimage.map_coordinates(crop, zyx, order=1, mode="nearest")
+    return vals.reshape(ijk[0].shape)
+
+
+def _first_below(q: np.ndarray, level: float, ts: np.ndarray) -> np.ndarray:
+    below = q < level
+    return ts[np.where(below.any(axis=2), below.argmax(axis=2), len(ts) - 1)]
+
+
+def _wrap_filter(fn, a: np.ndarray, pad: int, **kw) -> np.ndarray:
+    """``fn`` on a map periodic in angle (columns), edge-padded in height (rows)."""
+    return fn(np.pad(a, ((pad, pad), (0, 0)), mode="edge"), mode="wrap", **kw)[pad:-pad]
+
+
+def wall_map(image, labels, plane) -> tuple[WallMap | None, str | None]:
+    """The unrolled root wall (see module docstring), or None and why not."""
+    heights = np.arange(MAP_HEIGHTS_MM[0], MAP_HEIGHTS_MM[1] + 1e-6, STEP_MM)
+    centres = _root_centres(labels, plane, heights)
+    if centres is None:
+        return None, "Coronary ostia not found: no aorta (label 6) near the annulus."
     _, u, v = plane_basis(plane.normal)
-    corners = np.array([plane.centre + a * u + b * v + h * plane.normal
-                        for a in (-BOX_RADIUS_MM, BOX_RADIUS_MM)
-                        for b in (-BOX_RADIUS_MM, BOX_RADIUS_MM) for h in (-8.0, 40.0)])
-    ijk = labels.lps_to_index(corners)
-    shape = np.asarray(labels.array.shape)[::-1]
-    lo = np.clip(np.floor(ijk.min(axis=0)).astype(int), 0, shape)
-    hi = np.clip(np.ceil(ijk.max(axis=0)).astype(int) + 1, 0, shape)
-    return tuple(slice(lo[k], hi[k]) for k in (2, 1, 0)), lo
+    ts = np.arange(0.0, RAY_MM, 0.25)
 
+    def rays(count):
+        ang = np.linspace(0.0, 2 * np.pi, count, endpoint=False)
+        dirs = np.cos(ang)[:, None] * u + np.sin(ang)[:, None] * v
+        return ang, dirs, _sample(image, centres, dirs, ts)
 
-def _ball_open(mask, radius_mm, sampling):
-    """Morphological opening with a ball (Euclidean distance maps, mm)."""
-    if not mask.any():
-        return mask
-    core = ndimage.distance_transform_edt(mask, sampling=sampling) > radius_mm
-    if not core.any():
-        return core
-    return ndimage.distance_transform_edt(~core, sampling=sampling) <= radius_mm
-
-
-def candidates(image, labels, plane, label_bodies: bool = True) -> tuple[list[dict], str | None]:
-    """Coronary-like vessels leaving the root lumen (see module docstring). Without
-    ``label_bodies`` only the root lumen and the image's wide bright regions are bodies."""
-    box, lo = _box(labels, plane)
-    # resample the box to about FINE_MM voxels: a coronary is only 2-3 voxels
-    # across at the usual 1.5 mm, too coarse to place its ostium to a millimetre
-    spacing = np.asarray(labels.spacing, float)  # (x, y, z)
-    step = np.minimum(1.0, FINE_MM / spacing)
-    axes = [np.arange(box[2 - a].start, box[2 - a].stop - 1 + 1e-6, step[a]) for a in range(3)]
-    grid = np.meshgrid(axes[2], axes[1], axes[0], indexing="ij")  # (z, y, x) index coords
-    zyx = np.stack([g.ravel() for g in grid])
-    shape = grid[0].shape
-    arr = ndimage.map_coordinates(np.asarray(labels.array), zyx, order=0).reshape(shape)
-    img = ndimage.map_coordinates(np.asarray(image.array, np.float32), zyx,
-                                  order=1).reshape(shape)
-    sampling = (spacing * step)[::-1]  # (z, y, x) mm
-    idx = zyx[::-1].T  # (i, j, k)
-    lps = labels.index_to_lps(idx.astype(float))
-    d = lps - plane.centre
-    h = (d @ plane.normal).reshape(arr.shape)
-    rho = np.linalg.norm(d - np.outer(d @ plane.normal, plane.normal), axis=1).reshape(arr.shape)
-    lps = lps.reshape(arr.shape + (3,))
-    margin = max(LABEL_MARGIN_MM, float(sampling.min())) + 1e-3
-    blood_lab = np.isin(arr, BLOOD_LABELS)
-    # blood-pool bodies by label: an automatic segmentation may run a label a few
-    # millimetres into a coronary (the aorta into the left main, the RV into the
-    # right coronary); the opening drops such thin leaks
-    bodies = _ball_open(blood_lab, POOL_RADIUS_MM, sampling)
-    lumen = ((arr == AO) | ((arr == LV) & (h > -15.0) & (h < 4.0))) & (rho < 30.0) \
-        & (h > -8.0) & (h < 40.0)
-    lumen &= bodies
-    comps, n = ndimage.label(lumen)
-    if n == 0:
-        return [], "Coronary ostia not found: no aorta (label 6) near the annulus."
-    # the root: the lumen component crossing the axis 5-15 mm above the annulus
-    near = (rho < 6.0) & (h > 5.0) & (h < 15.0) & lumen
-    keep = np.bincount(comps[near], minlength=n + 1) if near.any() else np.bincount(comps.ravel())
-    keep[0] = 0
-    lumen = comps == int(np.argmax(keep))
-    in_range = (h > HEIGHT_RANGE_MM[0]) & (h < HEIGHT_RANGE_MM[1])
-    core = ndimage.binary_erosion(lumen, iterations=1) & in_range
-    if not core.any():
-        return [], "Coronary ostia not found: no aortic root lumen above the annulus."
-    blood = float(np.median(img[core]))
-    dist = ndimage.distance_transform_edt(~lumen, sampling=sampling)  # mm outside the lumen
-    shell = (dist > 2.0) & (dist <= 6.0) & ~blood_lab & in_range
-    tissue = float(np.median(img[shell])) if shell.any() else 0.0
+    _, _, coarse = rays(90)
+    blood = float(np.median(coarse[:, :, ts < 3.0]))
+    first = np.searchsorted(ts, _first_below(coarse, 0.5 * blood, ts))
+    beyond = np.clip(first[..., None] + np.arange(4, 17)[None, None, :], 0, len(ts) - 1)
+    tissue = float(np.median(np.take_along_axis(coarse, beyond, axis=2)))
     if blood - tissue < 100.0:
-        return [], (f"Coronary ostia not found: the aorta ({blood:.0f} HU) is not contrast-"
-                    f"enhanced against the tissue around it ({tissue:.0f} HU).")
-    thr = 0.5 * (blood + tissue)
-    bright = ndimage.gaussian_filter(img, 0.5) > thr
-    # ... and by image: whatever bright region is wider than a coronary
-    bodies = (bodies if label_bodies else lumen) | _ball_open(bright, POOL_RADIUS_MM, sampling)
-    near_body = ndimage.distance_transform_edt(~bodies, sampling=sampling) <= margin
-    touch = margin + float(sampling.max()) + 0.5
-    # distance to the other blood pools (not the root): a coronary may run into one
-    to_other = ndimage.distance_transform_edt(~(bodies & (dist > 3.0)), sampling=sampling)
-    cand = bright & ~near_body & (dist <= 35.0) & (h > -5.0) & (h < 40.0)
-    comps, n = ndimage.label(cand, structure=np.ones((3, 3, 3)))
-    inscribed = ndimage.distance_transform_edt(cand, sampling=sampling)
-    found = []
-    if n == 0:
-        return found, None
-    objs = ndimage.find_objects(comps)
-    for lab, sl in enumerate(objs, start=1):
-        m = comps[sl] == lab
-        dd = dist[sl][m]
-        dmin = float(dd.min())
-        if dmin > touch or m.sum() < 4:
-            continue
-        pts = lps[sl][m]
-        contact = np.nonzero(dd <= dmin + CONTACT_MM)[0]
-        point, run = _radial_exit(pts, dd, contact, plane)
-        height = float(plane.height(point))
-        if not HEIGHT_RANGE_MM[0] <= height <= HEIGHT_RANGE_MM[1]:
-            continue
-        extent = float(np.linalg.norm(pts - point, axis=1).max())
-        radius = float(inscribed[sl][m].max())
-        far = np.linalg.norm(pts - point, axis=1) >= 0.6 * extent
-        into_other = (extent >= MIN_STUB_MM and height >= STUB_MIN_HEIGHT_MM
-                      and float(to_other[sl][m][far].min()) <= touch)
-        ok = (extent >= MIN_EXTENT_MM or into_other) \
-            and RADIUS_RANGE_MM[0] <= radius <= RADIUS_RANGE_MM[1]
-        r = point - plane.centre
-        r = r - np.dot(r, plane.normal) * plane.normal
-        found.append({"point": point, "height": height, "dir": r / max(np.linalg.norm(r), 1e-6),
-                      "extent": extent, "radius": radius, "run": run, "ok": ok})
-    return found, None
+        return None, (f"Coronary ostia not found: the aorta ({blood:.0f} HU) is not contrast-"
+                      f"enhanced against the tissue around it ({tissue:.0f} HU).")
+    radius = float(np.median(_first_below((coarse - tissue) / (blood - tissue), 0.5, ts)))
+    ang, dirs, prof = rays(max(int(round(2 * np.pi * radius / STEP_MM)), 60))
+    q = (prof - tissue) / (blood - tissue)
+    lumen = _first_below(q, 0.5, ts)
+    size = (int(BASELINE_MM[0] / STEP_MM) | 1, int(BASELINE_MM[1] / STEP_MM) | 1)
+    wall = _wrap_filter(ndimage.median_filter, lumen, size[0] // 2 + 1, size=size)
+
+    def darkest(to_mm):
+        tt = ts[None, None, :]
+        win = (tt >= wall[..., None] - 0.5) & (tt <= wall[..., None] + to_mm)
+        return np.where(win, q, np.inf).min(axis=2)
+
+    return WallMap(heights, ang, centres, (u, v), wall, darkest(WALL_MM), darkest(MIN_RUN_MM),
+                   blood, tissue), None
 
 
-def _radial_exit(pts, dd, contact, plane, window_mm: float = 2.5, reach_mm: float = 8.0):
-    """Where a vessel leaves the root: coronaries leave the sinus radially, so of the
-    voxels closest to the lumen (``contact``) the ones beyond which the vessel runs
-    furthest straight outward (within ``window_mm`` in height and arc). Returns the
-    centroid of those voxels and how far (mm) the vessel runs out from them."""
-    # only voxels within reach of a contact voxel matter (the distance map is 1-Lipschitz)
-    sub = dd <= dd[contact].max() + reach_mm
-    keep = np.cumsum(sub) - 1
-    pts, dd, contact = pts[sub], dd[sub], keep[contact]
-    d = pts - plane.centre
-    hp = d @ plane.normal
-    rad = d - np.outer(hp, plane.normal)
-    rp = np.linalg.norm(rad, axis=1)
-    _, u, v = plane_basis(plane.normal)
-    ang = np.arctan2(rad @ v, rad @ u)
-    runs = np.empty(len(contact))
-    for k, c in enumerate(contact):
-        arc = np.abs((ang - ang[c] + np.pi) % (2 * np.pi) - np.pi) * rp[c]
-        w = (np.abs(hp - hp[c]) <= window_mm) & (arc <= window_mm) \
-            & (np.linalg.norm(pts - pts[c], axis=1) <= reach_mm)
-        runs[k] = dd[w].max() - dd[c]
-    top = contact[int(np.argmax(runs))]
-    best = contact[(runs >= runs.max() - 1.0)
-                   & (np.linalg.norm(pts[contact] - pts[top], axis=1) <= window_mm)]
-    return pts[best].mean(axis=0), float(runs.max())
+def openings(wm: WallMap) -> list[dict]:
+    """Holes in the root wall (coronary ostia candidates), strongest first."""
+    pad = int(3 * max(SCALES_MM) / STEP_MM) + 1
+    t = wm.transmission
+    resp = np.max([_wrap_filter(ndimage.gaussian_laplace, t, pad, sigma=s / STEP_MM) * -s ** 2
+                   for s in SCALES_MM], axis=0)
+    peak = resp == _wrap_filter(ndimage.maximum_filter, resp, 5, size=9)
+    rows = (wm.heights >= HEIGHT_RANGE_MM[0]) & (wm.heights <= HEIGHT_RANGE_MM[1])
+    peak &= rows[:, None] & (resp >= MIN_RESPONSE)
+    peak &= (t >= MIN_TRANSMISSION) & (t <= MAX_TRANSMISSION)
+    # the lumen runs on beyond the wall somewhere in the hole (within a millimetre)
+    near_run = _wrap_filter(ndimage.maximum_filter, wm.run, 3, size=5)
+    peak &= near_run >= MIN_TRANSMISSION
+    out = []
+    na = len(wm.angles)
+    for i, j in np.argwhere(peak):
+        # weighted centre of the hole: transmission above half the peak, within 2.5 mm
+        r = int(2.5 / STEP_MM)
+        ii = np.clip(np.arange(i - r, i + r + 1), 0, len(wm.heights) - 1)
+        jj = np.arange(j - r, j + r + 1) % na
+        sub = t[np.ix_(ii, jj)]
+        w = np.clip(sub - 0.5 * t[i, j], 0.0, None)
+        di, dj = np.meshgrid(ii - i, np.arange(-r, r + 1), indexing="ij")
+        fi = i + float((w * di).sum() / w.sum())
+        fj = j + float((w * dj).sum() / w.sum())
+        rows_i = np.arange(len(wm.heights))
+        h = float(np.interp(fi, rows_i, wm.heights))
+        c = np.array([np.interp(fi, rows_i, wm.centres[:, k]) for k in range(3)])
+        a = fj * (wm.angles[1] - wm.angles[0])
+        d = np.cos(a) * wm.basis[0] + np.sin(a) * wm.basis[1]
+        point = c + float(wm.wall[i, j]) * d
+        out.append({"point": point, "height": h, "dir": d, "response": float(resp[i, j]),
+                    "transmission": float(t[i, j]), "run": float(near_run[i, j])})
+    return sorted(out, key=lambda f: -f["response"])
 
 
 def side_directions(labels, plane) -> dict:
@@ -248,37 +245,29 @@ def side_directions(labels, plane) -> dict:
 
 def detect_ostia(image, labels, plane) -> tuple[dict, list[str]]:
     """``{"left": {...}, "right": {...}}`` found in ``image``, and warnings."""
-    found, problem = candidates(image, labels, plane)
+    wm, problem = wall_map(image, labels, plane)
     if problem:
         return {}, [problem]
-    dirs = side_directions(labels, plane)
-    out, warnings = _assign([f for f in found if f["ok"]], dirs, plane)
-    if len(out) < 2:
-        # a chamber label may cover the vessel's first centimetre: look again with the
-        # image's blood pools only, for the missing side
-        found, _ = candidates(image, labels, plane, label_bodies=False)
-        more, _ = _assign([f for f in found if f["ok"]], dirs, plane)
-        for side in set(more) - set(out):
-            out[side] = more[side]
-            warnings = [w for w in warnings if f"The {side} coronary" not in w]
-    return {k: out[k] for k in ("left", "right") if k in out}, warnings
+    out, warnings = _assign(openings(wm), side_directions(labels, plane))
+    for side in out:
+        out[side] = ostium_entry(out[side]["point"], plane, "detected")
+    return out, warnings
 
 
-def _assign(found: list[dict], dirs: dict, plane) -> tuple[dict, list[str]]:
+def _assign(found: list[dict], dirs: dict) -> tuple[dict, list[str]]:
+    """The strongest hole on each side (``found`` is strongest first)."""
     out, warnings = {}, []
     axis = dirs["right"] - dirs["left"]
     axis /= max(np.linalg.norm(axis), 1e-6)
     for side, sign in (("left", -1.0), ("right", 1.0)):
         mine = [f for f in found if sign * float(np.dot(f["dir"], axis)) > 0.0]
-        if not mine:
+        if mine:
+            out[side] = mine[0]
+        else:
             warnings.append(f"The {side} coronary ostium was not found: no contrast-filled "
-                            f"vessel leaves the {side} side of the aortic root through "
-                            f"unlabelled tissue (it may run into a neighbouring chamber's "
-                            f"label); give it as a landmark to measure its height.")
-            continue
-        best = max(mine, key=lambda f: (f["extent"] >= MIN_EXTENT_MM,
-                                        f["radius"] * min(f["extent"], 30.0)))
-        out[side] = ostium_entry(best["point"], plane, "detected")
+                            f"vessel leaves the {side} side of the aortic root between "
+                            f"{HEIGHT_RANGE_MM[0]:.0f} and {HEIGHT_RANGE_MM[1]:.0f} mm above "
+                            f"the annulus; give it as a landmark to measure its height.")
     return out, warnings
 
 
