@@ -31,6 +31,8 @@ SUBCOMMANDS = {
     "measure": "measure",
     "devices": "devices",
     "plan": "plan",
+    "simulate": "simulate",
+    "report": "report",
 }
 
 log = logging.getLogger("hearttwin.cli")

@@ -1,0 +1,126 @@
+"""``hearttwin report PATH -o plan.pdf|plan.html``: the plan report (PDF or self-contained HTML).
+
+PATH is as for ``hearttwin plan`` (a CT with automatic segmentation or
+``--labels``, or a label map) with ``--device`` (and optionally ``--size``,
+``--depth``, ``--pose``); the plan is computed, then reported with real
+offscreen 3D renders. ``--anonymise`` leaves out the patient's name, ID,
+birth date, accession number and study date (for teaching and sharing).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..core.errors import InputError
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser(
+        "report", parents=[common],
+        help="write the plan report (PDF or HTML) with 3D views, fit and verdicts",
+        description="Plan a device on PATH (as hearttwin plan) and write its report: case, series, "
+        "segmentation, measurements with ranges, device and sizing rationale, fit per phase, "
+        "3D views, verdicts, context of use and limitations, provenance. -o names the file; "
+        "its suffix (.pdf or .html) picks the format.",
+    )
+    p.add_argument("path", metavar="PATH", help="CT (DICOM folder or volume) or a label map")
+    p.add_argument("--device", metavar="ID", help="catalogue id (hearttwin devices)")
+    p.add_argument("--size", type=float, help="device size (default: the chart's recommendation)")
+    p.add_argument("--labels", metavar="LABELS", help="label map of the CT in PATH")
+    p.add_argument("--landmarks", metavar="JSON", help="landmarks JSON, as for hearttwin measure")
+    p.add_argument("--depth", type=float, metavar="MM", help="placement depth (default: the family's)")
+    p.add_argument("--pose", metavar="JSON", help="file with a 4x4 device pose (LPS)")
+    p.add_argument("--anonymise", "--anonymize", dest="anonymise", action="store_true",
+                   help="leave out every patient identifier (teaching, sharing)")
+    p.add_argument("--case-label", metavar="TEXT", help="name of the case shown in the report")
+    p.set_defaults(func=run)
+
+
+def _output(args) -> Path:
+    from ..report import report_format
+
+    if not args.output:
+        raise InputError("Name the report file with -o, e.g. -o plan.pdf or -o plan.html.")
+    out = Path(args.output)
+    report_format(out)  # .pdf or .html, before any work
+    if not out.parent.exists():
+        raise InputError(f"The folder of {out.name} does not exist: create it or choose another -o.")
+    return out
+
+
+def _series_info(image, labels) -> dict:
+    vol = image if image is not None else labels
+    meta = dict(getattr(vol, "meta", None) or {})
+    keep = ("description", "series_number", "series_label", "modality", "phases", "phase", "warnings", "synthetic", "source")
+    info = {k: meta[k] for k in keep if k in meta}
+    info["size"] = list(np.asarray(vol.array).shape[::-1])
+    info["spacing_mm"] = [float(s) for s in vol.spacing]
+    if image is None:
+        info.setdefault("description", "label map only (no CT)")
+    return info
+
+
+def plan_inputs(args, progress) -> dict:
+    """Plain inputs of :func:`hearttwin.report.build_report` computed from PATH (as ``hearttwin plan``)."""
+    from ..core import jobs
+    from ..core.anatomy import measure_all
+    from ..core.devices.catalogue import get_device
+    from ..core.devices.plan import plan_static, size_label
+    from ..core.history import History
+    from ..report.identifiers import read_identifiers
+    from .measure import load_inputs, read_landmarks
+    from .plan import _read_pose
+
+    if Path(args.path).suffix.lower() == ".htwin":
+        raise InputError("Reports from .htwin case files are not available yet: give the CT (and "
+                         "--labels) with --device, as for hearttwin plan.")
+    if not args.device:
+        raise InputError("Give the device to plan with --device ID (see hearttwin devices).")
+    family = get_device(args.device)
+    if args.size is not None:
+        family.size(args.size)
+    landmarks = read_landmarks(args.landmarks)
+    pose = _read_pose(args.pose) if args.pose else None
+    history = History()
+    labels, image, warnings = load_inputs(args, jobs.SubProgress(progress, 0, 40, 100))
+    history.append("labels", {"source": "file" if args.labels or image is None else "automatic segmentation"})
+    measurements = measure_all(labels, image, landmarks=landmarks,
+                               progress=jobs.SubProgress(progress, 40, 55, 100))
+    history.append("measure", {"landmarks": bool(landmarks)})
+    size = None if args.size is None else size_label(args.size)
+    plan = plan_static(labels, device_id=family.id, size=size, image=image, measurements=measurements,
+                       pose=pose, depth_mm=args.depth, progress=jobs.SubProgress(progress, 55, 60, 100))
+    history.append("plan", {"device": family.id, "size": plan["device"]["size"], "depth_mm": args.depth,
+                            "pose_given": pose is not None})
+    identifiers = read_identifiers(args.path)
+    if args.case_label:
+        identifiers["case_label"] = args.case_label
+    return {"labels": labels, "plan": plan, "measurements": measurements, "identifiers": identifiers,
+            "series": _series_info(image, labels), "simulation": None, "history": history.to_list(),
+            "warnings": warnings + list(measurements.get("warnings") or [])}
+
+
+def run(args, progress) -> dict:
+    from ..core import jobs
+    from ..report import build_report, report_format, write_report
+
+    out = _output(args)
+    inputs = plan_inputs(args, jobs.SubProgress(progress, 0, 50, 100))
+    report = build_report(**inputs, anonymise=args.anonymise, progress=jobs.SubProgress(progress, 50, 95, 100))
+    jobs.report(progress, 95, 100, "Writing the report")
+    write_report(report, out)
+    jobs.report(progress, 100, 100, "Report written")
+    plan = inputs["plan"]
+    result = {"output": str(out), "format": report_format(out), "anonymised": bool(args.anonymise),
+              "bytes": out.stat().st_size, "sections": [s.key for s in report.sections],
+              "renders": len(report.figures("render")), "device": plan["device"],
+              "overall": plan["overall"]}
+    if not args.json:
+        sys.stdout.write(f"Report   {out} ({result['format'].upper()}, {result['bytes'] // 1024} kB"
+                         f"{', anonymised' if args.anonymise else ''})\n")
+        sys.stdout.write(f"Device   {plan['device']['family']} ({plan['device']['id']}), size "
+                         f"{plan['device']['size']}\nOverall  {plan['overall'].upper()}\n")
+    return result
