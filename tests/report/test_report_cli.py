@@ -74,9 +74,22 @@ def test_bad_output_fails_fast(files, capsys, extra, message):
     assert code == 2 and len(lines) == 1 and message in lines[0]
 
 
-def test_case_file_and_missing_device(files, tmp_path, capsys):
+def test_report_from_a_saved_case_and_missing_device(files, tmp_path, capsys):
     ct, labels = files
-    code, _, err = _run(capsys, tmp_path / "case.htwin", "-o", tmp_path / "r.pdf", "-q")
-    assert code == 2 and ".htwin" in err
+    case = tmp_path / "case.htwin"
+    assert cli.main(["plan", str(ct), "--labels", str(labels), "--device", "thv-balloon", "--size",
+                     "26", "--static", "-q", "-o", str(case)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "from_case.html"
+    code, stdout, _ = _run(capsys, case, "-o", out, "--json", "-q")
+    assert code == 0
+    res = json.loads(stdout)
+    assert res["device"]["id"] == "thv-balloon" and res["device"]["size"] == 26
+    html = out.read_text(encoding="utf-8")
+    assert PID in html  # identifiers read from the case's DICOM folder
+    code, _, _ = _run(capsys, case, "-o", tmp_path / "anon.html", "--anonymise", "-q")
+    assert code == 0 and PID not in (tmp_path / "anon.html").read_text(encoding="utf-8")
+    code, _, err = _run(capsys, tmp_path / "missing.htwin", "-o", tmp_path / "r.pdf", "-q")
+    assert code == 2 and "does not exist" in err
     code, _, err = _run(capsys, ct, "--labels", labels, "-o", tmp_path / "r.pdf", "-q")
     assert code == 2 and "--device" in err

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import InputError
+from .measure import add_case_options
 
 
 def register(sub, common) -> None:
@@ -26,7 +27,7 @@ def register(sub, common) -> None:
         "3D views, verdicts, context of use and limitations, provenance. -o names the file; "
         "its suffix (.pdf or .html) picks the format.",
     )
-    p.add_argument("path", metavar="PATH", help="CT (DICOM folder or volume) or a label map")
+    p.add_argument("path", metavar="PATH", help="CT (DICOM folder or volume), a label map or a .htwin case")
     p.add_argument("--device", metavar="ID", help="catalogue id (hearttwin devices)")
     p.add_argument("--size", type=float, help="device size (default: the chart's recommendation)")
     p.add_argument("--labels", metavar="LABELS", help="label map of the CT in PATH")
@@ -36,6 +37,7 @@ def register(sub, common) -> None:
     p.add_argument("--anonymise", "--anonymize", dest="anonymise", action="store_true",
                    help="leave out every patient identifier (teaching, sharing)")
     p.add_argument("--case-label", metavar="TEXT", help="name of the case shown in the report")
+    add_case_options(p)
     p.set_defaults(func=run)
 
 
@@ -75,8 +77,7 @@ def plan_inputs(args, progress) -> dict:
     from .plan import _read_pose
 
     if Path(args.path).suffix.lower() == ".htwin":
-        raise InputError("Reports from .htwin case files are not available yet: give the CT (and "
-                         "--labels) with --device, as for hearttwin plan.")
+        return case_inputs(args, progress)
     if not args.device:
         raise InputError("Give the device to plan with --device ID (see hearttwin devices).")
     family = get_device(args.device)
@@ -101,6 +102,49 @@ def plan_inputs(args, progress) -> dict:
     return {"labels": labels, "plan": plan, "measurements": measurements, "identifiers": identifiers,
             "series": _series_info(image, labels), "simulation": None, "history": history.to_list(),
             "warnings": warnings + list(measurements.get("warnings") or [])}
+
+
+def case_inputs(args, progress) -> dict:
+    """Report inputs from a .htwin case: its labels, measurements and plan (planned again only
+    when the options ask for another device, size or pose)."""
+    from ..core import casefile, jobs
+    from ..core.anatomy import measure_all
+    from ..core.devices.plan import plan_static, size_label
+    from ..report.identifiers import read_identifiers
+    from .plan import _read_pose
+
+    case = casefile.load(args.path, progress=jobs.SubProgress(progress, 0, 30, 100),
+                         locate=args.image_folder)
+    if case.labels is None:
+        raise InputError(f"{Path(args.path).name} has no label map yet: segment the case first "
+                         "(hearttwin plan ... -o CASE.htwin).")
+    measurements = case.measurements or measure_all(case.labels, case.image,
+                                                    progress=jobs.SubProgress(progress, 30, 50, 100))
+    saved = (case.simulation.get("results") or {}).get("plan")
+    placed = case.devices[-1] if case.devices else None
+    device = args.device or (placed or {}).get("id")
+    if not device:
+        raise InputError("The case has no placed device: give one with --device ID.")
+    same = placed is not None and placed["id"] == device
+    if saved and same and args.size is None and args.pose is None and args.depth is None:
+        plan = saved
+    else:
+        pose = _read_pose(args.pose) if args.pose else None
+        size = size_label(args.size) if args.size is not None else (placed["size"] if same else None)
+        if pose is None and same and args.size is None and args.depth is None:
+            pose = placed["pose_lps"]
+        plan = plan_static(case.labels, device_id=device, size=size, image=case.image,
+                           measurements=measurements, pose=pose, depth_mm=args.depth,
+                           progress=jobs.SubProgress(progress, 50, 60, 100))
+    ref = case.image_ref
+    source = ref.path_absolute if ref is not None and ref.kind == "dicom" and ref.path_absolute else None
+    identifiers = read_identifiers(source) if source and Path(source).exists() else {}
+    if args.case_label:
+        identifiers["case_label"] = args.case_label
+    return {"labels": case.labels, "plan": plan, "measurements": measurements,
+            "identifiers": identifiers, "series": _series_info(case.image, case.labels),
+            "simulation": None, "history": case.history.to_list(),
+            "warnings": list(case.warnings) + list(measurements.get("warnings") or [])}
 
 
 def run(args, progress) -> dict:
