@@ -3,12 +3,10 @@
 The whole workflow runs on a phantom CT whose PatientName and PatientID are
 marker strings, stored in a folder named after the patient (as PACS exports
 often are): open -> segment -> measure -> place a device -> save the case ->
-autosave -> anonymised DICOM export, with logging at DEBUG to a file. Then
-every log file, every recovery file name, every exported file (names and
-bytes) and the command line's output are searched for the markers.
-
-TODO(report): add the anonymised plan report to ``_outputs`` once
-hearttwin.report can write one (it must not contain the markers either).
+autosave -> anonymised DICOM export -> anonymised plan reports (HTML and
+PDF), with logging at DEBUG to a file. Then every log file, every recovery
+file name, every exported file (names and bytes), the anonymised reports and
+the command line's output are searched for the markers.
 """
 
 from __future__ import annotations
@@ -24,6 +22,7 @@ from hearttwin.cli import main
 from hearttwin.core import autosave, casefile, logs
 from hearttwin.core.anatomy import measure_all
 from hearttwin.core.case import case_from_image
+from hearttwin.core.devices.plan import plan_static
 from hearttwin.core.imaging.anonymise import anonymise_files
 from hearttwin.core.imaging.dicom_write import new_study, write_ct_series
 from hearttwin.core.phantom.generate import generate_phantom
@@ -58,15 +57,21 @@ def workflow(tmp_path_factory):
         seg = segment_heart(case.image)
         case.set_labels(seg.labels, step="segment_auto", params={"method": seg.method})
         case.set_measurements(measure_all(case.labels, case.image))
-        pose = np.eye(4)
-        pose[:3, 3] = case.measurements["annulus"]["centre_lps"]
-        case.place_device("balloon-expandable-thv", 26, pose)
+        plan = plan_static(case.labels, device_id="thv-balloon", size=26,
+                           measurements=case.measurements)
+        case.place_device("thv-balloon", 26, plan["pose_lps"])
+        case.set_simulation(results={"plan": plan}, step="plan")
         case_path = casefile.save(case, root / "plan.htwin")
         case.touch()
         recovery = autosave.Autosaver(case, interval_s=0).save()
         reopened = casefile.load(case_path)
         export = anonymise_files(files, root / "export")
-        yield {"root": root, "log": log_path, "recovery": recovery, "export": export, "case": reopened,
+        reports = {}
+        for name in ("anonymised.html", "anonymised.pdf", "named.html"):
+            args = ["report", str(case_path), "-o", str(root / name), "-q"]
+            assert main(args + ([] if name.startswith("named") else ["--anonymise"])) == 0
+            reports[name] = root / name
+        yield {"reports": reports, "root": root, "log": log_path, "recovery": recovery, "export": export, "case": reopened,
                "ct": ct, "seg": seg, "data_dir": data_dir}
     finally:
         logs.shutdown_logging()
@@ -77,7 +82,7 @@ def test_workflow_ran_for_real(workflow):
     case = workflow["case"]
     assert set(np.unique(case.labels.array)) >= {1, 2, 3, 4, 5, 6, 7}
     assert 200 < case.measurements["annulus"]["area_mm2"] < 1000
-    assert case.devices[0]["id"] == "balloon-expandable-thv"
+    assert case.devices[0]["id"] == "thv-balloon"
     assert workflow["log"].parent == workflow["data_dir"] / "logs"
     assert workflow["recovery"].parent == workflow["data_dir"] / "recovery"
     assert len(workflow["export"].files) > 10
@@ -101,6 +106,19 @@ def test_no_marker_in_the_anonymised_export(workflow):
     for p in export.files:
         assert _leaks(p.name.encode()) == [] and _leaks(p.read_bytes()) == [], p.name
     assert _leaks(json.dumps(export.warnings).encode()) == []
+
+
+def test_no_marker_in_the_anonymised_reports(workflow):
+    from pypdf import PdfReader
+
+    reports = workflow["reports"]
+    named = reports["named.html"].read_bytes()
+    assert PATIENT_ID.encode() in named  # the named report does carry the identifiers
+    assert _leaks(reports["anonymised.html"].read_bytes()) == []
+    pdf = reports["anonymised.pdf"]
+    text = "\n".join(page.extract_text() for page in PdfReader(str(pdf)).pages)
+    assert "Device and sizing" in text  # real text was extracted
+    assert _leaks(text.encode()) == [] and _leaks(pdf.read_bytes()) == []
 
 
 def test_no_marker_in_manifest_messages_or_warnings(workflow):
