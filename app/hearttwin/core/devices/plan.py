@@ -11,6 +11,7 @@ other phases (simulation).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -54,34 +55,37 @@ def overall(vs: list[dict]) -> str:
     return next((s for s in STATUS_ORDER if s in statuses), "pass")
 
 
-def plan_static(labels, *, device_id: str, size=None, image=None, measurements: dict | None = None,
-                pose=None, depth_mm: float | None = None, progress=None) -> dict:
-    """Plan ``device_id`` on this anatomy at one phase.
+@dataclass
+class PlanContext:
+    """Everything a fit needs, prepared once: the family and size, the anchor, the pose,
+    the anatomy's distance field and the measurements (reused for every phase and move)."""
 
-    Parameters
-    ----------
-    labels : Volume
-        Label map (DESIGN.md labels).
-    device_id : str
-        Catalogue id (``hearttwin devices``).
-    size : float, optional
-        Device size; default the chart's recommendation.
-    image : Volume, optional
-        The CT (for the coronary ostia when ``measurements`` is not given).
-    measurements : dict, optional
-        :func:`hearttwin.core.anatomy.measure_all` result; measured when absent.
-    pose : array_like (4, 4), optional
-        Device -> LPS; default automatic placement.
-    depth_mm : float, optional
-        Depth for automatic placement (default the family's).
-    progress : jobs.Progress, optional
+    family: object
+    size: object
+    entry: object
+    anchor: object
+    recommendation: object
+    pose: np.ndarray
+    field: AnatomyField
+    labels: object
+    measurements: dict
+    warnings: list
 
-    Returns
-    -------
-    dict
-        DESIGN.md ``plan`` JSON (one phase).
-    """
-    start = time.perf_counter()
+    @property
+    def profile(self) -> np.ndarray:
+        return profile(self.family, self.size)
+
+    @property
+    def ostia(self) -> dict | None:
+        # coronary compression: aortic valves, and RVOT stents squeezing the left coronary
+        if self.family.position not in ("aortic", "pulmonary"):
+            return None
+        return self.measurements.get("coronary_ostia") or None
+
+
+def prepare(labels, *, device_id: str, size=None, image=None, measurements: dict | None = None,
+            pose=None, depth_mm: float | None = None, progress=None) -> PlanContext:
+    """Choose the size, place the device and build the distance field (see :func:`plan_static`)."""
     family = get_device(device_id)
     warnings: list[str] = []
     if measurements is None:
@@ -110,38 +114,92 @@ def plan_static(labels, *, device_id: str, size=None, image=None, measurements: 
     field = AnatomyField.from_labels(labels, family.position, centre_lps=anchor.centre,
                                      radius_mm=reach)
     jobs.check(progress)
-    jobs.report(progress, 90, 100, "Fit")
-    # coronary compression: aortic valves, and RVOT stents squeezing the left coronary
-    ostia = measurements.get("coronary_ostia") if family.position in ("aortic", "pulmonary") else None
-    fit = static_fit(profile(family, size), pose, field,
+    return PlanContext(family, size, entry, anchor, rec, pose, field, labels, measurements, warnings)
+
+
+def fit_metrics(ctx: PlanContext, pose=None, field=None, ring: dict | None = None,
+                ostia: dict | None = None, labels=None):
+    """Fit metrics (rounded, those that apply) and the FitResult at one phase.
+
+    Defaults: the context's pose, field, anchor ring, ostia and label map (the
+    CT phase); the cycle passes each phase's own.
+    """
+    family, entry = ctx.family, ctx.entry
+    pose = ctx.pose if pose is None else pose
+    fit = static_fit(ctx.profile, pose, ctx.field if field is None else field,
                      sealing_zone=tuple(family.placement.get("sealing_zone_mm", (0.0, 5.0))),
                      nominal_diameter_mm=entry.nominal_diameter_mm,
                      radial_stiffness=float(family.mechanics.get("radial_stiffness", 0.5)),
-                     annulus=anchor.ring, ostia=ostia or None)
+                     annulus=ctx.anchor.ring if ring is None else ring,
+                     ostia=ctx.ostia if ostia is None else ostia)
     metrics = applicable(fit.metrics, family.position)
     if family.position == "mitral":
-        metrics.update(_neo_lvot(labels, family, size, pose, measurements, warnings))
-    metrics = {k: _round(v) for k, v in metrics.items()}
-    vs = verdicts(family, metrics)
-    jobs.report(progress, 100, 100, "Plan done")
+        metrics.update(_neo_lvot(ctx.labels if labels is None else labels, family, ctx.size, pose,
+                                 ctx.measurements, ctx.warnings))
+    return {k: _round(v) for k, v in metrics.items()}, fit
+
+
+def plan_json(ctx: PlanContext, phases: list[dict], worst: dict, vs: list[dict],
+              haemodynamics: dict | None = None) -> dict:
+    """The DESIGN.md ``plan`` object."""
+    family, size, anchor, rec = ctx.family, ctx.size, ctx.anchor, ctx.recommendation
     return {
         "device": {"id": family.id, "family": family.family, "size": size_label(size),
-                   "nominal_diameter_mm": entry.nominal_diameter_mm},
-        "pose_lps": np.round(pose, 6).tolist(),
+                   "nominal_diameter_mm": ctx.entry.nominal_diameter_mm},
+        "pose_lps": np.round(ctx.pose, 6).tolist(),
         "placement": {"anchor": anchor.name, "anchor_centre_lps": _r(anchor.centre),
                       "anchor_axis_lps": _r(anchor.axis, 4),
-                      "depth_mm": round(depth(pose, family, size, anchor), 2),
-                      "axis_angle_deg": round(axis_angle_deg(pose, anchor), 2)},
+                      "depth_mm": round(depth(ctx.pose, family, size, anchor), 2),
+                      "axis_angle_deg": round(axis_angle_deg(ctx.pose, anchor), 2)},
         "recommended_size": size_label(rec.size),
         "sizing": {"by": rec.by, "value": rec.value, "reason": rec.reason},
-        "phases": [{"phase": 0.0, "metrics": metrics, "levels": fit.levels}],
-        "worst": {k: {"phase": 0.0, "value": v} for k, v in metrics.items() if v is not None},
-        "haemodynamics": {},
+        "phases": phases,
+        "worst": worst,
+        "haemodynamics": haemodynamics or {},
         "verdicts": vs,
         "overall": overall(vs),
-        "warnings": warnings,
-        "seconds": round(time.perf_counter() - start, 2),
+        "warnings": ctx.warnings,
     }
+
+
+def plan_static(labels, *, device_id: str, size=None, image=None, measurements: dict | None = None,
+                pose=None, depth_mm: float | None = None, progress=None) -> dict:
+    """Plan ``device_id`` on this anatomy at one phase.
+
+    Parameters
+    ----------
+    labels : Volume
+        Label map (DESIGN.md labels).
+    device_id : str
+        Catalogue id (``hearttwin devices``).
+    size : float, optional
+        Device size; default the chart's recommendation.
+    image : Volume, optional
+        The CT (for the coronary ostia when ``measurements`` is not given).
+    measurements : dict, optional
+        :func:`hearttwin.core.anatomy.measure_all` result; measured when absent.
+    pose : array_like (4, 4), optional
+        Device -> LPS; default automatic placement.
+    depth_mm : float, optional
+        Depth for automatic placement (default the family's).
+    progress : jobs.Progress, optional
+
+    Returns
+    -------
+    dict
+        DESIGN.md ``plan`` JSON (one phase).
+    """
+    start = time.perf_counter()
+    ctx = prepare(labels, device_id=device_id, size=size, image=image, measurements=measurements,
+                  pose=pose, depth_mm=depth_mm, progress=progress)
+    jobs.report(progress, 90, 100, "Fit")
+    metrics, fit = fit_metrics(ctx)
+    vs = verdicts(ctx.family, metrics)
+    jobs.report(progress, 100, 100, "Plan done")
+    out = plan_json(ctx, [{"phase": 0.0, "metrics": metrics, "levels": fit.levels}],
+                    {k: {"phase": 0.0, "value": v} for k, v in metrics.items() if v is not None}, vs)
+    out["seconds"] = round(time.perf_counter() - start, 2)
+    return out
 
 
 #: metrics that mean something only for some positions
