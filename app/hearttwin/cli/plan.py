@@ -23,15 +23,20 @@ from .measure import add_case_options
 def register(sub, common) -> None:
     p = sub.add_parser(
         "plan", parents=[common],
-        help="place a device (auto-placement, size from the chart) and check its fit",
+        help="place a device (auto-placement, size from the chart) and check its fit over the cycle",
         description="Size a device from its chart, place it at its anchor and compute the "
-        "fit metrics and verdicts (see `hearttwin devices`). --static: one phase (the CT as "
-        "acquired).",
+        "fit metrics at every phase of the simulated heartbeat; the verdicts use the worst "
+        "phase (see `hearttwin devices`). --static: one phase (the CT as acquired).",
     )
     p.add_argument("path", metavar="PATH", help="CT (DICOM folder or volume), a label map or a .htwin case")
     p.add_argument("--device", required=True, metavar="ID", help="catalogue id (hearttwin devices)")
     p.add_argument("--size", type=float, help="device size (default: the chart's recommendation)")
     p.add_argument("--static", action="store_true", help="fit at one phase (the CT as acquired)")
+    p.add_argument("--phases", type=int, default=20, metavar="N",
+                   help="phases of the cardiac cycle checked (default 20)")
+    p.add_argument("--heart-rate", type=float, metavar="BPM", help="heart rate for the simulation")
+    p.add_argument("--systolic", type=float, metavar="MMHG", help="cuff systolic pressure")
+    p.add_argument("--diastolic", type=float, metavar="MMHG", help="cuff diastolic pressure")
     p.add_argument("--labels", metavar="LABELS", help="label map of the CT in PATH")
     p.add_argument("--landmarks", metavar="JSON", help="landmarks JSON, as for hearttwin measure")
     p.add_argument("--depth", type=float, metavar="MM", help="placement depth (default: the family's)")
@@ -97,13 +102,18 @@ def run(args, progress) -> dict:
         if args.move:
             pose = placement.move(pose, _vector(args.move, "--move"))
         size = chosen
-    result = plan_static(labels, device_id=family.id, size=size, image=image,
-                         measurements=measurements, pose=pose, depth_mm=args.depth,
-                         progress=jobs.SubProgress(progress, 90, 100, 100))
+    common = dict(device_id=family.id, size=size, image=image, measurements=measurements,
+                  pose=pose, depth_mm=args.depth, progress=jobs.SubProgress(progress, 90, 100, 100))
+    if args.static:
+        result = plan_static(labels, **common)
+    else:
+        if args.phases < 2 or args.phases > 200:
+            raise InputError("--phases must be between 2 and 200.")
+        from ..core.simulation.cycle import plan_cycle
+
+        result = plan_cycle(labels, n_phases=args.phases, heart_rate_bpm=args.heart_rate,
+                            systolic=args.systolic, diastolic=args.diastolic, **common)
     result["warnings"] = warnings + measurements.get("warnings", []) + result["warnings"]
-    if not args.static:
-        result["warnings"].append("Fit over the cardiac cycle is not available yet: this is "
-                                  "the static fit at the acquired phase.")
     if args.output and args.output.lower().endswith(".htwin"):
         save_case(args, labels, image, measurements, result, progress)
     elif args.output:
@@ -150,9 +160,19 @@ def print_plan(res: dict, out) -> None:
     pl = res["placement"]
     out.write(f"Placed   at the {pl['anchor'].replace('_', ' ')}, depth {pl['depth_mm']:.1f} mm, "
               f"axis {pl['axis_angle_deg']:.1f} deg off the anchor axis\n")
-    out.write("Metrics\n")
-    for key, v in res["phases"][0]["metrics"].items():
-        out.write(f"  {key:<34} {'-' if v is None else f'{v:.1f}'}\n")
+    if len(res["phases"]) == 1:
+        out.write("Metrics\n")
+        for key, v in res["phases"][0]["metrics"].items():
+            out.write(f"  {key:<34} {'-' if v is None else f'{v:.1f}'}\n")
+    else:
+        out.write(f"Worst over the cycle ({len(res['phases'])} phases)\n")
+        for key, w in res["worst"].items():
+            out.write(f"  {key:<34} {w['value']:8.1f}   at phase {w['phase']:.2f}\n")
+        change = (res.get("haemodynamics") or {}).get("change")
+        if change:
+            out.write("Haemodynamics (before -> after)\n")
+            for key, (b, a) in ((k, v) for k, v in change.items() if isinstance(v, list)):
+                out.write(f"  {key:<34} {b:8.2f} -> {a:.2f}\n")
     out.write("Verdicts\n")
     for v in res["verdicts"]:
         value = "-" if v["value"] is None else f"{v['value']:.1f}"
