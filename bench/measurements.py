@@ -4,7 +4,8 @@ For each seed (never 2024, the bundled sample) a phantom is generated and
 measured with the TRUE label map and the CT (or, with ``--auto``, with the
 automatic segmentation of the CT instead of the truth labels). Prints, per
 measurement, the mean and max absolute error, how many seeds measured it,
-and PASS/FAIL against the stated accuracy:
+and PASS/FAIL against the stated accuracy (each seed's annulus and root errors
+are printed as it is measured):
 
 * annulus area- and perimeter-derived diameters: 1.0 mm
 * annulus normal: 5 degrees
@@ -18,7 +19,8 @@ and PASS/FAIL against the stated accuracy:
 
 Run it twice, with and without ``--auto``: the truth labels have a flat
 LV-aorta boundary (the plane comes from it), the automatic segmentation a
-wavy, tilted one (the plane comes from the lumen axis).
+wavy, tilted one (the plane comes from the lumen: its axis and the level where it
+widens into the sinuses; section edges on the CT).
 
     python bench/measurements.py [--seeds 10] [--preset sample] [--auto] [--json]
 """
@@ -36,6 +38,14 @@ LIMITS = {"annulus_area_diameter": 1.0, "annulus_perimeter_diameter": 1.0,
           "coronary_right_height": 1.5, "laa_max_diameter": 2.0, "laa_min_diameter": 2.0,
           "sinus_area_diameter": 1.0, "stj_diameter": 1.0, "stj_area_diameter": 1.0,
           "stj_height": 3.0, "ascending_diameter": 1.0}
+
+
+#: errors printed for every seed (key, short name): the annulus and the root levels
+PER_SEED = (("annulus_area_diameter", "annulus_dA"), ("annulus_perimeter_diameter", "annulus_dP"),
+            ("annulus_normal_deg", "normal_deg"), ("annulus_plane_level", "level"),
+            ("sinus_area_diameter", "sinus_dA"), ("stj_height", "stj_h"),
+            ("stj_diameter", "stj_d"), ("coronary_left_height", "lco_h"),
+            ("coronary_right_height", "rco_h"))
 
 
 def errors_for(seed: int, preset: str, auto: bool) -> tuple[dict, float]:
@@ -132,7 +142,8 @@ def main() -> None:
         times.append(dt)
         for k, v in err.items():
             table.setdefault(k, []).append(float(v))
-        print(f"seed {seed}: measured in {dt:.1f} s", flush=True)
+        shown = " ".join(f"{short}={err[k]:+.2f}" for k, short in PER_SEED if k in err)
+        print(f"seed {seed}: measured in {dt:.1f} s  {shown}", flush=True)
     summary = {}
     print(f"\n{'measurement':<28}{'n':>4}{'mean|err|':>11}{'max|err|':>10}{'bias':>8}  verdict")
     for k, vals in table.items():

@@ -1,26 +1,38 @@
-"""The aortic annulus (virtual basal ring) from a label map.
+"""The aortic annulus (virtual basal ring) from a label map and, optionally, the CT.
 
 Method
 ------
-1. The annulus plane is where the LV blood pool (label 1, LVOT included)
-   meets the aorta (label 6): every pair of face-adjacent voxels with labels
-   1 and 6 gives an interface point (the midpoint of the pair); a plane is
-   fitted to those points by SVD. The normal is oriented from the LV into the
-   aorta.
-2. The lumen (labels 1 and 6 together) is cut by that plane at sub-voxel
-   accuracy (:func:`sections.cross_section`): area, perimeter, area- and
-   perimeter-derived diameters, minimum and maximum diameter through the
-   centroid, eccentricity ``1 - min/max``. The centre is the contour centroid.
-3. Uncertainty: the same cut of the lumen eroded and dilated by one voxel.
+1. First guess: where the LV blood pool (label 1, LVOT included) meets the
+   aorta (label 6): every pair of face-adjacent voxels with labels 1 and 6
+   gives an interface point (the midpoint of the pair); a plane is fitted to
+   those points by SVD. The normal is oriented from the LV into the aorta. A
+   flat boundary (a drawn or curated label map: plane-fit RMS under half a
+   voxel) is the plane as is (``plane_from: "label boundary"``).
+2. An automatic segmentation's LV/aorta split is wavy and tilted (5-20
+   degrees, its level 1-2.5 mm off on phantoms). Then the plane comes from
+   the anatomy of the lumen (labels 1 and 6 together):
 
-An automatic segmentation's LV/aorta boundary is wavy and tilted (plane-fit
-RMS over half a voxel; 5-20 degrees off on phantoms). Then the plane is
-placed from the lumen instead (:func:`locate_annulus`): the root axis is the
-line through the centroids of star-shaped LV+aorta sections 2-12 mm above
-the first guess (:func:`refine_axis`), the level is the median height of the
-label boundary around that axis, and the section is star-shaped
-(:func:`sections.polar_section`), so an LV cavity touching the root does not
-enter the contour. The result says which (``plane_from``).
+   * axis (:func:`refine_axis`): a robust line through the centroids of
+     star-shaped sections (:func:`sections.polar_section`, which drops a
+     touching LV cavity) from the top of the LVOT to the upper sinuses,
+     iterated to convergence;
+   * level (:func:`sinus_onset`): the height along that axis where the lumen
+     starts to widen from the LVOT into the sinuses of Valsalva, the basal
+     ring (``plane_from: "sinus onset"``; ``"lumen axis"`` with the median
+     label-interface level when no sinus widening is seen).
+3. The lumen is cut by that plane star-shaped: area, perimeter, area- and
+   perimeter-derived diameters, minimum and maximum diameter through the
+   centroid, eccentricity ``1 - min/max``; the centre is the contour
+   centroid. The radius round the ring keeps :data:`ANNULUS_HARMONICS`
+   Fourier harmonics (a smooth ring; ray noise would lengthen the perimeter).
+
+With the CT (``image``), every section's edge is moved ray by ray from the
+label boundary to half-way between blood and wall HU
+(:func:`sections.image_edges`; rays near calcium are bridged): an automatic
+label map lies about half a voxel outside the lumen, the image does not.
+
+Uncertainty: the same cut of the lumen eroded and dilated by one voxel
+(labels only).
 """
 
 from __future__ import annotations
@@ -30,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import uncertainty
-from .sections import MaskField, plane_basis, polar_section
+from .sections import ImageField, MaskField, plane_basis, polar_section
 
 LV, AO = 1, 6
 
@@ -92,8 +104,13 @@ def find_plane(labels) -> AnnulusPlane | None:
     return AnnulusPlane(centre=centre, normal=normal, points=len(pts), footprint=foot)
 
 
-#: heights above the first-guess plane whose section centroids give the root axis
-AXIS_HEIGHTS_MM = np.arange(2.0, 12.01, 1.0)
+#: heights about the current level whose section centroids give the root axis: the
+#: top of the LVOT (an elliptic tube, so even an oblique cut is centred on the axis)
+#: and the sinuses (three lobes round an ellipse: nearly centred)
+AXIS_HEIGHTS_MM = np.arange(-4.0, 12.01, 1.0)
+#: centroids further than this (mm, or 3 robust deviations) from the fitted axis are
+#: dropped and the line fitted again (the LV inlet below, a coronary ostium above)
+AXIS_OUTLIER_MM = 0.6
 
 
 def lumen_field(labels, centre, within_mm: float = 45.0) -> MaskField:
@@ -108,35 +125,50 @@ def lumen_field(labels, centre, within_mm: float = 45.0) -> MaskField:
     return MaskField(labels, crop)
 
 
-def refine_axis(field: MaskField, plane: AnnulusPlane, iterations: int = 4) -> AnnulusPlane | None:
+def refine_axis(field: MaskField, plane: AnnulusPlane, iterations: int = 8,
+                image: ImageField | None = None) -> AnnulusPlane | None:
     """The root axis from the lumen geometry, not from the label interface.
 
     Sections of the LV+aorta lumen perpendicular to the current axis at
-    :data:`AXIS_HEIGHTS_MM` above the first guess (the root below the
-    sinotubular junction: three symmetric sinus lobes around an elliptic
-    base, so each centroid lies on the axis) are cut star-shaped from the
-    current axis (:func:`sections.polar_section`, which drops a touching LV
-    cavity); a line fitted to their centroids is the new axis. A few
-    iterations converge from a first guess tilted by 20 degrees. The level
-    stays that of the first guess (moved onto the new axis).
+    :data:`AXIS_HEIGHTS_MM` about the current level (the top of the LVOT and
+    the root below the sinotubular junction, each centred on the axis) are
+    cut star-shaped from the current axis (:func:`sections.polar_section`,
+    which drops a touching LV cavity; edges on the CT when ``image`` is
+    given); a line fitted to their centroids, without outliers, is the new
+    axis. Iterates until the axis turns by under 0.2 degrees (at most
+    ``iterations`` times): converges from a first guess tilted by 20
+    degrees. The level stays that of the first guess (moved onto the axis).
     """
     c, n = plane.centre.copy(), plane.normal.copy()
     for _ in range(iterations):
         pts = []
         for h in AXIS_HEIGHTS_MM:
-            s = polar_section(field, c + h * n, n, n_angles=180, dr_mm=0.2)
+            s = polar_section(field, c + h * n, n, n_angles=180, dr_mm=0.2, image=image)
             if s is not None:
                 pts.append(s.centroid)
         if len(pts) < 5:
             return None
-        pts = np.asarray(pts)
-        m, d = fit_line(pts)
+        m, d = robust_line(np.asarray(pts))
         if np.dot(d, n) < 0:
             d = -d
         # keep the level: the axis point at the first-guess plane's height
         c = m + d * (np.dot(plane.centre - m, plane.normal) / np.dot(d, plane.normal))
+        turned = np.degrees(np.arccos(np.clip(np.dot(d, n), -1.0, 1.0)))
         n = d
+        if turned < 0.2:
+            break
     return AnnulusPlane(centre=c, normal=n, points=plane.points, footprint=plane.footprint)
+
+
+def robust_line(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fit_line` fitted again without the points far from the first fit
+    (over :data:`AXIS_OUTLIER_MM` and over 3 robust deviations)."""
+    m, d = fit_line(points)
+    off = points - m
+    res = np.linalg.norm(off - np.outer(off @ d, d), axis=1)
+    spread = 1.4826 * float(np.median(res))
+    keep = res <= max(AXIS_OUTLIER_MM, 3.0 * spread)
+    return fit_line(points[keep]) if 5 <= keep.sum() < len(points) else (m, d)
 
 
 def fit_line(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -158,6 +190,55 @@ def interface_level(labels, plane: AnnulusPlane, radius_mm: float) -> float:
     return float(np.median(h[near])) if near.sum() >= 12 else 0.0
 
 
+#: heights (mm) about the current level of the lumen profile searched for the sinus onset
+PROFILE_HEIGHTS_MM = np.arange(-7.0, 10.01, 0.5)
+#: the sinuses: the lumen's area-derived diameter this much (mm) over the LVOT's
+SINUS_RISE_MM = 1.5
+#: the onset: where the diameter first exceeds the LVOT's by this much (mm), under the
+#: sinuses; the LVOT is taken 3.5-6.5 mm below where the sinus rise is reached
+ONSET_RISE_MM = 0.2
+
+
+def sinus_onset(field: MaskField, plane: AnnulusPlane,
+                image: ImageField | None = None) -> float | None:
+    """Height (along ``plane.normal``, from ``plane.centre``) where the root starts to
+    widen into the sinuses of Valsalva: the basal ring, the annulus level.
+
+    The lumen is cut star-shaped every 0.5 mm of :data:`PROFILE_HEIGHTS_MM`
+    (edges on the CT when ``image`` is given). Going up, the first section
+    :data:`SINUS_RISE_MM` wider than the LVOT (a low quartile of the lower
+    sections) is in the sinuses; the LVOT diameter is then the median 3.5-6.5
+    mm below it, and the onset is the height, going down from the sinuses,
+    where the diameter falls to :data:`ONSET_RISE_MM` over the LVOT's
+    (interpolated). None when the lumen does not widen (no sinus seen).
+    """
+    hs = PROFILE_HEIGHTS_MM
+    d = np.full(len(hs), np.nan)
+    for i, h in enumerate(hs):
+        sec = polar_section(field, plane.centre + h * plane.normal, plane.normal,
+                            n_angles=180, dr_mm=0.2, image=image)
+        if sec is not None:
+            d[i] = sec.area_diameter_mm
+    low = (hs >= -5.0) & (hs <= 1.0) & np.isfinite(d)
+    if low.sum() < 4:
+        return None
+    rise = np.nonzero((hs >= -4.0) & (d >= np.percentile(d[low], 25) + SINUS_RISE_MM))[0]
+    if not len(rise):
+        return None
+    top = int(rise[0])
+    lvot = (hs >= hs[top] - 6.5) & (hs <= hs[top] - 3.5) & np.isfinite(d)
+    if lvot.sum() < 3:
+        return None
+    level = float(np.median(d[lvot])) + ONSET_RISE_MM
+    i = top
+    while i > 0 and (not np.isfinite(d[i - 1]) or d[i - 1] > level):
+        i -= 1
+    if i == 0 or not np.isfinite(d[i - 1]):
+        return None
+    a, b = d[i - 1], d[i]
+    return float(hs[i - 1] + (hs[i] - hs[i - 1]) * (level - a) / (b - a))
+
+
 def _near(labels, mask: np.ndarray, plane: AnnulusPlane, within_mm: float = 20.0) -> np.ndarray:
     """``mask`` restricted to a slab around the plane (a small crop to resample)."""
     idx = np.argwhere(mask)
@@ -177,10 +258,14 @@ def _near(labels, mask: np.ndarray, plane: AnnulusPlane, within_mm: float = 20.0
 PLANAR_RMS_VOXELS = 0.5
 
 
-def locate_annulus(labels) -> tuple[AnnulusPlane | None, MaskField | None, str]:
-    """The annulus plane: from a flat LV-aorta label boundary as is, else from the lumen.
+def locate_annulus(labels, image=None) -> tuple[AnnulusPlane | None, MaskField | None, str]:
+    """The annulus plane: from a flat LV-aorta label boundary as is, else from the lumen
+    (its axis, and the level where it widens into the sinuses; section edges on the CT
+    ``image`` when given).
 
-    Returns ``(plane, lumen field, method)``.
+    Returns ``(plane, lumen field, method)``, method one of ``"label boundary"``,
+    ``"sinus onset"``, ``"lumen axis"`` (no sinus widening seen: the median level of the
+    label boundary).
     """
     guess = find_plane(labels)
     if guess is None:
@@ -190,7 +275,8 @@ def locate_annulus(labels) -> tuple[AnnulusPlane | None, MaskField | None, str]:
     rms = float(np.sqrt(np.mean(((pts - guess.centre) @ guess.normal) ** 2)))
     if rms <= PLANAR_RMS_VOXELS * max(labels.spacing):
         return guess, field, "label boundary"
-    axis = refine_axis(field, guess)
+    img = None if image is None else ImageField(image, guess.centre)
+    axis = refine_axis(field, guess, image=img)
     if axis is None:
         return guess, field, "label boundary"
     s = polar_section(field, axis.centre, axis.normal)
@@ -198,22 +284,48 @@ def locate_annulus(labels) -> tuple[AnnulusPlane | None, MaskField | None, str]:
     level = interface_level(labels, axis, radius)
     plane = AnnulusPlane(centre=axis.centre + level * axis.normal, normal=axis.normal,
                          points=axis.points, footprint=axis.footprint)
-    return plane, field, "lumen axis"
+    onset = sinus_onset(field, plane, img)
+    if onset is None:
+        return plane, field, "lumen axis"
+    plane = AnnulusPlane(centre=plane.centre + onset * plane.normal, normal=plane.normal,
+                         points=plane.points, footprint=plane.footprint)
+    return plane, field, "sinus onset"
 
 
-def measure_annulus(labels) -> tuple[dict, AnnulusPlane | None, list[str]]:
-    """Annulus measurements (DESIGN.md keys, ``_range`` entries), the plane, warnings."""
-    plane, field, method = locate_annulus(labels)
+#: Fourier harmonics kept of the annulus contour's radius (an annulus is a smooth, nearly
+#: elliptic ring; edge noise in the higher ones would lengthen the perimeter)
+ANNULUS_HARMONICS = 6
+
+
+def measure_annulus(labels, image=None) -> tuple[dict, AnnulusPlane | None, list[str]]:
+    """Annulus measurements (DESIGN.md keys, ``_range`` entries), the plane, warnings.
+
+    Parameters
+    ----------
+    labels : Volume
+        Label map (DESIGN.md labels; 1 LV blood and 6 aorta are used).
+    image : Volume, optional
+        The CT (HU) on any grid: the contour's edges are then placed on it
+        (:func:`sections.image_edges`), not on the label boundary.
+
+    Returns
+    -------
+    tuple
+        ``(measurements, plane or None, warnings)``.
+    """
+    plane, field, method = locate_annulus(labels, image)
     if plane is None:
         return {}, None, ["Aortic annulus not measured: the LV blood pool (label 1) and the "
                           "aorta (label 6) do not touch, so the LV-aorta junction is unknown."]
+    img = None if image is None else ImageField(image, plane.centre)
     arr = np.asarray(labels.array)
     lumen = (arr == LV) | (arr == AO)
     secs = []
     for variant in uncertainty.VARIANTS:
         f = field if variant == uncertainty.VARIANTS[0] else MaskField(
             labels, _near(labels, uncertainty.shifted(lumen, variant), plane))
-        secs.append(polar_section(f, plane.centre, plane.normal))
+        secs.append(polar_section(f, plane.centre, plane.normal, harmonics=ANNULUS_HARMONICS,
+                                  image=img if variant == uncertainty.VARIANTS[0] else None))
     if secs[0] is None:
         return {}, None, ["Aortic annulus not measured: no closed lumen contour on the "
                           "LV-aorta junction plane."]

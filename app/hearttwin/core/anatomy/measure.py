@@ -51,7 +51,7 @@ def measure_all(labels, image=None, *, landmarks: dict | None = None, progress=N
                     "uncertainty": UNCERTAINTY_NOTE}
     warnings: list[str] = []
     jobs.report(progress, 0, total, "Aortic annulus")
-    annulus, plane, w = measure_annulus(labels)
+    annulus, plane, w = measure_annulus(labels, image)
     result["annulus"] = annulus
     warnings += w
 

@@ -14,8 +14,9 @@
   reported are cut again perpendicular to the centred local axis.
 * Sinus of Valsalva: the widest section of the first bulge 2-25 mm above
   the annulus (the running maximum of the area-derived diameter until it
-  falls 0.5 mm below it); maximum and minimum diameter through the centroid
-  and area-derived diameter.
+  falls 0.5 mm below it, once it is 1 mm over the lowest section's);
+  maximum and minimum diameter through the centroid and area-derived
+  diameter.
 * Sinotubular junction (STJ): the first section above the sinus level
   (up to 35 mm) within 0.15 mm of the narrowest one there, or, on a long
   slowly narrowing plateau, past half-way down from the sinus and flat
@@ -42,6 +43,7 @@ ASCENDING_HEIGHT_MM = 40.0
 SINUS_RANGE_MM = (2.0, 25.0)
 STJ_MAX_MM = 35.0
 SINUS_DROP_MM = 0.5
+SINUS_MIN_BULGE_MM = 1.0
 STJ_PLATEAU_MM = 0.15
 STJ_FLAT_SLOPE = 0.1
 LVOT_DEPTH_MM = 4.0
@@ -49,7 +51,7 @@ ROOT_STEP_MM = 1.0
 FINE_UNTIL_MM = 60.0
 AXIS_SPAN_MM = 8.0
 MAX_AREA_JUMP = 1.6
-LV_ABOVE_MM = 4.0
+LV_ABOVE_MM = 8.0
 
 
 def root_lumen(labels, plane, radius_mm: float) -> np.ndarray:
@@ -150,11 +152,14 @@ def measure_root(labels, plane, tr: Track, radius_mm: float = 15.0) -> tuple[dic
     # the sinus level: the widest section of the first bulge 2-25 mm above the annulus
     # (the running maximum until the diameter has fallen SINUS_DROP_MM below it: the
     # ascending aorta higher up may be wider than the sinuses)
+    # (a bulge: at least SINUS_MIN_BULGE_MM wider than the lowest root section, so that a
+    # wobble of the LVOT below a plane placed low does not count as the sinuses)
     i_sinus = int(root[0])
     for i in root:
         if area_d[i] > area_d[i_sinus]:
             i_sinus = int(i)
-        elif area_d[i] < area_d[i_sinus] - SINUS_DROP_MM:
+        elif (area_d[i] < area_d[i_sinus] - SINUS_DROP_MM
+              and area_d[i_sinus] >= area_d[root[0]] + SINUS_MIN_BULGE_MM):
             break
     # the STJ: the narrowest section between the sinus level and STJ_MAX_MM, its height
     # refined by a parabola through the diameters around it
