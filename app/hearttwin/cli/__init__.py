@@ -33,6 +33,7 @@ SUBCOMMANDS = {
     "plan": "plan",
     "simulate": "simulate",
     "report": "report",
+    "cohort": "cohort",
 }
 
 log = logging.getLogger("hearttwin.cli")
