@@ -46,9 +46,9 @@ def test_verdicts_use_the_worst_phase(planned):
     dist = [r["metrics"]["coronary_distance_left_mm"] for r in res["phases"]]
     assert res["worst"]["coronary_distance_left_mm"]["value"] == min(dist)
     over = [r["metrics"]["oversizing_area_percent"] for r in res["phases"]]
-    # both ends of the oversizing rule matter; here every phase is oversized, so the most
-    # oversized phase (rupture risk) is the worst
-    assert min(over) > 0 and res["worst"]["oversizing_area_percent"]["value"] == max(over)
+    # both ends of the oversizing rule matter (-5% and +20% caution bounds): every phase here
+    # lies nearer the upper one, so the most oversized phase (rupture risk) is the worst
+    assert min(over) > 7.5 and res["worst"]["oversizing_area_percent"]["value"] == max(over)
     v = {x["rule"]: x for x in res["verdicts"]}
     assert v["coronary_distance_left_mm"]["value"] == min(dist)
 
@@ -68,3 +68,14 @@ def test_chamber_volumes_follow_the_circulation(planned):
     lv = np.array(res["motion"]["chamber_volumes_ml"]["LV"])
     assert lv[0] == pytest.approx(m["chambers"]["LV"]["volume_ml"], rel=0.03)
     assert 0.3 < 1 - lv.min() / lv.max() < 0.8  # an ejection fraction
+
+
+def test_worst_of_a_two_sided_rule_is_the_value_furthest_beyond_a_bound():
+    fam = get_device("thv-balloon")  # oversizing: caution below -5 %, above 20 %
+    phases = [{"phase": i / 4, "metrics": {"oversizing_area_percent": v, "max_gap_mm": g}}
+              for i, (v, g) in enumerate([(10.0, 0.2), (-7.0, 1.5), (21.0, 0.4), (0.0, 0.1)])]
+    worst = worst_values(phases, fam)
+    assert worst["oversizing_area_percent"] == {"phase": 0.25, "value": -7.0}
+    assert worst["max_gap_mm"] == {"phase": 0.25, "value": 1.5}
+    phases[1]["metrics"]["oversizing_area_percent"] = -5.5
+    assert worst_values(phases, fam)["oversizing_area_percent"]["value"] == 21.0

@@ -130,20 +130,37 @@ def _pose_at(ctx: PlanContext, motion: HeartMotion, k: int) -> np.ndarray:
     return new
 
 
+def _margin(rule, value: float) -> float:
+    """How far ``value`` lies inside the rule's pass band (negative: beyond a bound)."""
+    lower = [b for b in (rule.caution_below, rule.fail_below) if b is not None]
+    upper = [b for b in (rule.caution_above, rule.fail_above) if b is not None]
+    margins = [value - max(lower)] if lower else []
+    margins += [min(upper) - value] if upper else []
+    return min(margins) if margins else 0.0
+
+
 def worst_values(phases: list[dict], family) -> dict:
-    """Per metric: the phase and value that is worst (by its rule's status, then extremity)."""
+    """Per metric: the phase and value that is worst.
+
+    With a catalogue rule: the worst status, then the value nearest to (or
+    furthest beyond) a bound of the pass band, so a two-sided rule such as
+    oversizing picks the phase closest to its nearer limit. Without a rule:
+    the largest value for gaps, penetration and the like, else the smallest.
+    """
     rules = {r.metric: r for r in family.fit_rules}
     keys = {k for p in phases for k, v in p["metrics"].items() if v is not None}
     out = {}
     for key in sorted(keys):
         vals = [(p["phase"], p["metrics"][key]) for p in phases if p["metrics"].get(key) is not None]
-        sign = 1.0 if key in WORST_IS_HIGH else -1.0
         rule = rules.get(key)
+        if rule is not None:
+            def badness(item, rule=rule):
+                return (STATUS_RANK[rule.evaluate(item[1])], -_margin(rule, item[1]))
+        else:
+            sign = 1.0 if key in WORST_IS_HIGH else -1.0
 
-        def badness(item):
-            status = STATUS_RANK[rule.evaluate(item[1])] if rule else 0
-            return (status, sign * item[1])
-
+            def badness(item, sign=sign):
+                return (0, sign * item[1])
         phase, value = max(vals, key=badness)
         out[key] = {"phase": phase, "value": value}
     return out
