@@ -1,0 +1,233 @@
+"""A 2D slice view (axial, coronal or sagittal) drawn with plain Qt from numpy.
+
+No OpenGL: the slice is windowed and blended with the label overlay in
+numpy, turned into a ``QImage`` and painted at its physical aspect ratio.
+Mouse: left click/drag moves the linked crosshair (or uses the active tool),
+wheel scrolls slices, right drag changes window (horizontal) and level
+(vertical), Ctrl+wheel zooms; keys: Up/Down and PageUp/PageDown scroll.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from . import display
+from .view_state import ViewState
+
+_CROSS = {"axial": (QColor(80, 220, 80), QColor(80, 160, 255)),  # vertical line, horizontal line
+          "coronal": (QColor(80, 220, 80), QColor(255, 200, 60)),
+          "sagittal": (QColor(255, 120, 120), QColor(255, 200, 60))}
+
+
+class SliceView(QWidget):
+    """One plane of the current image with crosshair, overlay and orientation letters."""
+
+    maximise_requested = Signal(str)
+
+    def __init__(self, state: ViewState, plane: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        if plane not in display.PLANES:
+            raise ValueError(plane)
+        self.state, self.plane = state, plane
+        self.setObjectName(f"{plane}View")
+        self.setMinimumSize(120, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(False)
+        self.setToolTip(f"{plane.capitalize()} view: click to move the crosshair, wheel to scroll, "
+                        "right-drag for window/level, Ctrl+wheel to zoom, double-click to enlarge")
+        self.zoom = 1.0
+        self._qimage: QImage | None = None
+        self._dirty = True
+        self._drag = None  # ("wl", x, y, window, level) or ("tool",) or ("nav",)
+        state.cursor_changed.connect(self._on_cursor)
+        state.display_changed.connect(self.refresh)
+        state.data_changed.connect(self.refresh)
+        self._shown_index = None
+
+    # -- geometry ----------------------------------------------------------------------------
+    @property
+    def slice_index(self) -> int:
+        return int(self.state.cursor[display.FIXED_AXIS[self.plane]])
+
+    @property
+    def slice_count(self) -> int:
+        return int(self.state.size[display.FIXED_AXIS[self.plane]])
+
+    def image_rect(self) -> QRectF:
+        """Where the slice is drawn in widget coordinates (physical aspect, centred)."""
+        if self.state.image is None:
+            return QRectF()
+        rows, cols = display.plane_image(self.state.image, self.plane, 0).shape
+        pw, ph = display.plane_pixel_mm(self.plane, self.state.spacing)
+        w_mm, h_mm = cols * pw, rows * ph
+        scale = min(self.width() / w_mm, self.height() / h_mm) * self.zoom
+        w, h = w_mm * scale, h_mm * scale
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    def widget_to_canonical(self, pos: QPointF) -> np.ndarray | None:
+        """A widget position -> canonical (x, y, z) index on the current slice."""
+        rect = self.image_rect()
+        if rect.isEmpty():
+            return None
+        rows, cols = display.plane_image(self.state.image, self.plane, 0).shape
+        col = (pos.x() - rect.left()) / rect.width() * cols - 0.5
+        row = (pos.y() - rect.top()) / rect.height() * rows - 0.5
+        return np.array(display.plane_to_canonical(self.plane, col, row, self.slice_index, self.state.size))
+
+    def canonical_to_widget(self, cxyz) -> QPointF:
+        rect = self.image_rect()
+        rows, cols = display.plane_image(self.state.image, self.plane, 0).shape
+        col, row = display.canonical_to_plane(self.plane, cxyz, self.state.size)
+        return QPointF(rect.left() + (col + 0.5) / cols * rect.width(),
+                       rect.top() + (row + 0.5) / rows * rect.height())
+
+    # -- drawing -----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        self._dirty = True
+        self.update()
+
+    def _on_cursor(self) -> None:
+        if self._shown_index != self.slice_index:
+            self._dirty = True
+        self.update()
+
+    def slice_rgb(self) -> np.ndarray | None:
+        """The current slice as displayed (rows, cols, 3) RGB, before scaling."""
+        st = self.state
+        if st.image is None:
+            return None
+        grey = display.window_to_grey(display.plane_image(st.image, self.plane, self.slice_index),
+                                      st.window, st.level)
+        labels = None if st.label_image is None else \
+            display.plane_image(st.label_image, self.plane, self.slice_index)
+        table = display.colour_table(st.colours)
+        return np.ascontiguousarray(display.compose_rgb(grey, labels, table, st.alpha_table()))
+
+    def _image(self) -> QImage | None:
+        if self._dirty or self._qimage is None:
+            rgb = self.slice_rgb()
+            if rgb is None:
+                self._qimage = None
+            else:
+                h, w, _ = rgb.shape
+                self._qimage = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+            self._shown_index = self.slice_index if rgb is not None else None
+            self._dirty = False
+        return self._qimage
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        p = QPainter(self)
+        p.fillRect(self.rect(), Qt.GlobalColor.black)
+        img = self._image()
+        if img is None:
+            p.setPen(QColor(150, 150, 150))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, f"{self.plane.capitalize()}\n(open a CT)")
+            p.end()
+            return
+        rect = self.image_rect()
+        p.drawImage(rect, img)  # nearest neighbour: voxels stay visible as voxels
+        self._draw_crosshair(p)
+        self._draw_markers(p)
+        self._draw_text(p)
+        p.end()
+
+    def _draw_crosshair(self, p: QPainter) -> None:
+        rect = self.image_rect()
+        point = self.canonical_to_widget(self.state.cursor)
+        vertical, horizontal = _CROSS[self.plane]
+        p.setPen(QPen(vertical, 1))
+        p.drawLine(QPointF(point.x(), rect.top()), QPointF(point.x(), rect.bottom()))
+        p.setPen(QPen(horizontal, 1))
+        p.drawLine(QPointF(rect.left(), point.y()), QPointF(rect.right(), point.y()))
+
+    def _draw_markers(self, p: QPainter) -> None:
+        """Markers (seeds) within half a slice of this plane, as rings in their colour."""
+        axis = display.FIXED_AXIS[self.plane]
+        for lps, rgb in self.state.markers:
+            c = self.state.lps_to_canonical(lps)
+            if abs(c[axis] - self.slice_index) <= 0.5:
+                p.setPen(QPen(QColor(*rgb), 2))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawEllipse(self.canonical_to_widget(c), 5, 5)
+
+    def _draw_text(self, p: QPainter) -> None:
+        font = QFont(self.font())
+        font.setPointSize(max(8, font.pointSize()))
+        font.setBold(True)
+        p.setFont(font)
+        p.setPen(QColor(255, 230, 120))
+        top, bottom, left, right = display.EDGE_LETTERS[self.plane]
+        r, m = self.rect(), 6
+        flags = Qt.AlignmentFlag
+        p.drawText(r.adjusted(0, m, 0, 0), flags.AlignHCenter | flags.AlignTop, top)
+        p.drawText(r.adjusted(0, 0, 0, -m), flags.AlignHCenter | flags.AlignBottom, bottom)
+        p.drawText(r.adjusted(m, 0, 0, 0), flags.AlignLeft | flags.AlignVCenter, left)
+        p.drawText(r.adjusted(0, 0, -m, 0), flags.AlignRight | flags.AlignVCenter, right)
+        font.setBold(False)
+        p.setFont(font)
+        p.setPen(QColor(220, 220, 220))
+        p.drawText(r.adjusted(m, m, 0, 0), flags.AlignLeft | flags.AlignTop,
+                   f"{self.plane.capitalize()}  {self.slice_index + 1}/{self.slice_count}")
+        p.drawText(r.adjusted(m, 0, 0, -m), flags.AlignLeft | flags.AlignBottom,
+                   f"W {self.state.window:.0f}  L {self.state.level:.0f}")
+
+    # -- interaction -------------------------------------------------------------------------
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        if self.state.image is None:
+            return
+        pos = event.position()
+        if event.button() == Qt.MouseButton.RightButton:
+            self._drag = ("wl", pos.x(), pos.y(), self.state.window, self.state.level)
+        elif event.button() == Qt.MouseButton.LeftButton:
+            c = self.widget_to_canonical(pos)
+            if self.state.tool is not None:
+                self._drag = ("tool",)
+                self.state.tool.press(self.state, c)
+            else:
+                self._drag = ("nav",)
+                self.state.set_cursor(c)
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        if self._drag is None:
+            return
+        pos = event.position()
+        if self._drag[0] == "wl":
+            _, x0, y0, w0, l0 = self._drag
+            # one screen width of drag changes the window by its own size (scale-free feel)
+            gain = max(w0, 50.0) / max(self.width(), 1)
+            self.state.set_window_level(w0 + (pos.x() - x0) * 2 * gain, l0 + (pos.y() - y0) * gain)
+        elif self._drag[0] == "tool":
+            self.state.tool.move(self.state, self.widget_to_canonical(pos))
+        else:
+            self.state.set_cursor(self.widget_to_canonical(pos))
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        if self._drag is not None and self._drag[0] == "tool":
+            self.state.tool.release(self.state)
+        self._drag = None
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
+        self.maximise_requested.emit(self.plane)
+
+    def wheelEvent(self, event) -> None:  # noqa: N802
+        steps = event.angleDelta().y() / 120.0
+        if not steps:
+            return
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoom = min(max(self.zoom * (1.15 ** steps), 0.25), 16.0)
+            self.update()
+        else:
+            self.state.step_slice(self.plane, int(np.sign(steps) * max(1, round(abs(steps)))))
+        event.accept()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        k = event.key()
+        steps = {Qt.Key.Key_Up: 1, Qt.Key.Key_Down: -1, Qt.Key.Key_PageUp: 10, Qt.Key.Key_PageDown: -10}
+        if k in steps:
+            self.state.step_slice(self.plane, steps[k])
+        else:
+            super().keyPressEvent(event)

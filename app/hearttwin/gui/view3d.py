@@ -1,0 +1,258 @@
+"""The 3D view: heart surfaces rendered offscreen by VTK, painted by a plain QWidget.
+
+This works the same with or without a display (offscreen Qt platform,
+OSMesa or EGL VTK) and never needs a native GL window inside Qt. Frames are
+drawn on a render thread (:mod:`.render_thread`) so a slow software renderer
+never freezes the window; requests are coalesced (at most one in flight).
+The camera lives here as plain parameters (a ``vtkCamera`` used for its
+maths only). Mouse: left drag rotates, right drag or wheel zooms, middle
+drag or Shift+left drag pans; R resets to the anterior view.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QSizePolicy, QWidget
+from vtkmodules.vtkRenderingCore import vtkCamera
+
+from .render_thread import OffscreenRenderer, RenderThread, use_thread
+from .view_state import ViewState
+
+#: background colour (0-255 RGB)
+BACKGROUND = (24, 28, 36)
+_AXES = (("L", "R"), ("P", "A"), ("S", "I"))  # LPS +/- letters
+
+
+class View3D(QWidget):
+    """Heart surfaces (one per label) and the image box, in LPS millimetres."""
+
+    maximise_requested = Signal(str)
+    _send_surfaces = Signal(object)
+    _send_outline = Signal(object)
+    _send_render = Signal(object)
+    _send_shutdown = Signal()
+
+    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.plane = "3d"
+        self.setObjectName("view3d")
+        self.setMinimumSize(120, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setToolTip("3D view: left-drag rotates, right-drag or wheel zooms, middle-drag pans, "
+                        "R resets to the anterior view, double-click enlarges")
+        self.camera = vtkCamera()
+        self.labels: set[int] = set()
+        self.last_rgb: np.ndarray | None = None
+        self._qimage: QImage | None = None
+        self._surface_bounds: np.ndarray | None = None  # the camera frames these...
+        self._box_bounds: np.ndarray | None = None  # ...or else the image box
+        self._released = False
+        self._volume = None
+        self._dirty, self._pending, self._next_id, self._frame_id = True, False, 0, -1
+        self._drag = None
+        self._renderer = OffscreenRenderer(BACKGROUND)
+        self._thread = None
+        if use_thread():
+            self._thread = RenderThread()
+            self._renderer.moveToThread(self._thread)
+            self._thread.start()
+        kind = Qt.ConnectionType.QueuedConnection if self._thread else Qt.ConnectionType.DirectConnection
+        self._send_surfaces.connect(self._renderer.set_surfaces, kind)
+        self._send_outline.connect(self._renderer.set_outline, kind)
+        self._send_render.connect(self._renderer.render, kind)
+        block = Qt.ConnectionType.BlockingQueuedConnection if self._thread else Qt.ConnectionType.DirectConnection
+        self._send_shutdown.connect(self._renderer.shutdown, block)
+        self._renderer.frame_ready.connect(self._on_frame, Qt.ConnectionType.QueuedConnection
+                                           if self._thread else Qt.ConnectionType.DirectConnection)
+        state.display_changed.connect(self.refresh)
+        state.data_changed.connect(self._on_data)
+        self.reset_camera()
+
+    # -- scene -------------------------------------------------------------------------------
+    def set_surfaces(self, surfaces: dict, colours: dict[int, tuple[int, int, int]]) -> None:
+        """Show ``{label: vtkPolyData}`` (LPS mm) coloured by ``colours``; replaces the old ones."""
+        had = bool(self.labels)
+        self.labels = {int(k) for k in surfaces}
+        bounds = np.array([p.GetBounds() for p in surfaces.values()]) if surfaces else None
+        self._surface_bounds = None if bounds is None else np.array(
+            [bounds[:, 0].min(), bounds[:, 1].max(), bounds[:, 2].min(), bounds[:, 3].max(),
+             bounds[:, 4].min(), bounds[:, 5].max()])
+        self._send_surfaces.emit((dict(surfaces), dict(colours)))
+        if surfaces and not had:
+            self.reset_camera()
+        self.refresh()
+
+    def _on_data(self) -> None:
+        vol = self.state.volume
+        if vol is self._volume:  # a label change: nothing to redo here
+            return
+        self._volume = vol
+        box = None
+        if vol is not None:
+            nx, ny, nz = vol.size
+            corners = np.array([[i, j, k] for i in (0, nx - 1) for j in (0, ny - 1) for k in (0, nz - 1)], float)
+            lps = vol.index_to_lps(corners)
+            box = tuple(float(v) for v in np.ravel(np.column_stack([lps.min(0), lps.max(0)])))
+        self._box_bounds = None if box is None else np.array(box)
+        self._send_outline.emit(box)
+        self.reset_camera()
+
+    def reset_camera(self) -> None:
+        """Anterior view (patient's left on screen right, head up), the heart (or image) in frame."""
+        bounds = self._surface_bounds if self._surface_bounds is not None else self._box_bounds
+        if bounds is None:
+            bounds = np.array([-50, 50, -50, 50, -50, 50], float)
+        centre = (bounds[0::2] + bounds[1::2]) / 2
+        radius = np.linalg.norm(bounds[1::2] - bounds[0::2]) / 2
+        cam = self.camera
+        distance = radius / np.sin(np.radians(cam.GetViewAngle() / 2))
+        cam.SetFocalPoint(*centre)
+        cam.SetPosition(*(centre + np.array([0.0, -distance, 0.0])))  # anterior is -P in LPS
+        cam.SetViewUp(0, 0, 1)
+        self.refresh()
+
+    # -- frames ------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        self._dirty = True
+        self._request()
+
+    @property
+    def frame_current(self) -> bool:
+        """True when the last frame shows the current scene, camera and size."""
+        return not self._dirty and not self._pending and self.last_rgb is not None and \
+            self.last_rgb.shape[:2] == (self.height(), self.width())
+
+    def _request(self) -> None:
+        if self._pending or self._released or not self.isVisible():
+            return
+        self._dirty = False
+        self._pending = True
+        self._next_id += 1
+        cam = self.camera
+        self._send_render.emit({
+            "id": self._next_id, "size": (max(self.width(), 16), max(self.height(), 16)),
+            "camera": (cam.GetPosition(), cam.GetFocalPoint(), cam.GetViewUp(), cam.GetViewAngle()),
+            "hidden": set(self.state.hidden)})
+
+    def _on_frame(self, rgb: np.ndarray, request_id: int) -> None:
+        self._pending = False
+        self._frame_id = request_id
+        self.last_rgb = rgb
+        h, w, _ = rgb.shape
+        self._qimage = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+        self.update()
+        if self._dirty or (h, w) != (self.height(), self.width()):
+            self._dirty = True
+            self._request()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        self.refresh()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.refresh()
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        p = QPainter(self)
+        if self._qimage is None:
+            p.fillRect(self.rect(), QColor(*BACKGROUND))
+        else:  # a frame of the old size stretches until the new one arrives
+            p.drawImage(self.rect(), self._qimage)
+        self._draw_letters(p)
+        p.end()
+
+    def _draw_letters(self, p: QPainter) -> None:
+        cam = self.camera
+        view = np.subtract(cam.GetFocalPoint(), cam.GetPosition())
+        up = np.asarray(cam.GetViewUp(), float)
+        right = np.cross(view, up)
+        p.setPen(QColor(255, 230, 120))
+        r, m, f = self.rect(), 6, Qt.AlignmentFlag
+        p.drawText(r.adjusted(0, 0, -m, 0), f.AlignRight | f.AlignVCenter, _letter(right))
+        p.drawText(r.adjusted(m, 0, 0, 0), f.AlignLeft | f.AlignVCenter, _letter(-right))
+        p.drawText(r.adjusted(0, m, 0, 0), f.AlignHCenter | f.AlignTop, _letter(up))
+        p.drawText(r.adjusted(0, 0, 0, -m), f.AlignHCenter | f.AlignBottom, _letter(-up))
+
+    # -- interaction -------------------------------------------------------------------------
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        pan = event.button() == Qt.MouseButton.MiddleButton or (
+            event.button() == Qt.MouseButton.LeftButton and event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        kind = "pan" if pan else {Qt.MouseButton.LeftButton: "rotate",
+                                  Qt.MouseButton.RightButton: "zoom"}.get(event.button())
+        self._drag = (kind, event.position().x(), event.position().y()) if kind else None
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        if self._drag is None:
+            return
+        kind, x0, y0 = self._drag
+        x, y = event.position().x(), event.position().y()
+        dx, dy = x - x0, y - y0
+        self._drag = (kind, x, y)
+        if kind == "rotate":
+            self.rotate(-dx * 0.5, dy * 0.5)
+        elif kind == "zoom":
+            self.zoom(1.01 ** (-dy))
+        else:
+            self.pan(dx, dy)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        self._drag = None
+
+    def wheelEvent(self, event) -> None:  # noqa: N802
+        self.zoom(1.1 ** (event.angleDelta().y() / 120.0))
+        event.accept()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_R:
+            self.reset_camera()
+        else:
+            super().keyPressEvent(event)
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
+        self.maximise_requested.emit("3d")
+
+    def rotate(self, azimuth: float, elevation: float) -> None:
+        self.camera.Azimuth(azimuth)
+        self.camera.Elevation(elevation)
+        self.camera.OrthogonalizeViewUp()
+        self.refresh()
+
+    def zoom(self, factor: float) -> None:
+        self.camera.Dolly(factor)
+        self.refresh()
+
+    def pan(self, dx: float, dy: float) -> None:
+        cam = self.camera
+        focal, pos = np.array(cam.GetFocalPoint()), np.array(cam.GetPosition())
+        up = np.asarray(cam.GetViewUp(), float)
+        right = np.cross(focal - pos, up)
+        right /= np.linalg.norm(right) or 1.0
+        # the visible height at the focal point, so the scene follows the mouse
+        height = 2 * np.linalg.norm(focal - pos) * np.tan(np.radians(cam.GetViewAngle() / 2))
+        shift = (-dx * right + dy * up) * height / max(self.height(), 1)
+        cam.SetFocalPoint(*(focal + shift))
+        cam.SetPosition(*(pos + shift))
+        self.refresh()
+
+    def release(self) -> None:
+        """Free the OpenGL context and stop the render thread (before the widget goes away)."""
+        if self._released:
+            return
+        self._released = True
+        self._send_shutdown.emit()
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait()
+            self._thread = None
+
+
+def _letter(vector) -> str:
+    """The patient direction letter (L/R/P/A/S/I) closest to an LPS vector."""
+    v = np.asarray(vector, float)
+    axis = int(np.argmax(np.abs(v)))
+    return _AXES[axis][0 if v[axis] >= 0 else 1]

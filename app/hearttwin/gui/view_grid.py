@@ -1,0 +1,58 @@
+"""Four views (axial, coronal, sagittal, 3D) in a 2x2 grid, or one of them large."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGridLayout, QWidget
+
+from .slice_view import SliceView
+from .view3d import View3D
+from .view_state import ViewState
+
+#: layout names: "four" or the name of the one enlarged view
+LAYOUTS = ("four", "axial", "coronal", "sagittal", "3d")
+
+
+class ViewGrid(QWidget):
+    """The central view area. Double-click a view to enlarge it, again to return to four."""
+
+    layout_changed = Signal(str)
+
+    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("viewGrid")
+        self.views = {plane: SliceView(state, plane) for plane in ("axial", "coronal", "sagittal")}
+        self.views["3d"] = View3D(state)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(2)
+        for (row, col), name in zip([(0, 0), (0, 1), (1, 0), (1, 1)], ("axial", "3d", "coronal", "sagittal")):
+            grid.addWidget(self.views[name], row, col)
+        for view in self.views.values():
+            view.maximise_requested.connect(self.toggle)
+        self.current = "four"
+
+    @property
+    def view3d(self) -> View3D:
+        return self.views["3d"]
+
+    def set_layout(self, name: str) -> None:
+        """Show all four views ("four") or only the named one."""
+        if name not in LAYOUTS:
+            raise ValueError(f"unknown layout {name!r}")
+        for key, view in self.views.items():
+            view.setVisible(name == "four" or key == name)
+        self.current = name
+        self.layout_changed.emit(name)
+
+    def toggle(self, name: str) -> None:
+        self.set_layout("four" if self.current == name else name)
+
+    def active_view(self) -> QWidget:
+        """The enlarged view, or the one with keyboard focus, or the axial view."""
+        if self.current != "four":
+            return self.views[self.current]
+        for view in self.views.values():
+            if view.hasFocus():
+                return view
+        return self.views["axial"]

@@ -1,0 +1,35 @@
+"""Helpers for the GUI tests: make a window, wait for jobs, read pixels."""
+
+
+def make_window(qtbot):
+    from hearttwin.gui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.resize(1280, 820)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def wait_idle(qtbot, window, timeout=60000):
+    """Wait until no job runs (and its result was handled on the GUI thread)."""
+    qtbot.waitUntil(lambda: window.job is None, timeout=timeout)
+    qtbot.wait(20)
+
+
+def open_and_load(qtbot, window, path, timeout=60000):
+    window.open_path(str(path))
+    qtbot.waitUntil(lambda: window.session.volume is not None, timeout=timeout)
+    wait_idle(qtbot, window, timeout)
+
+
+def grab_rgb(widget):
+    """The widget as drawn, (h, w, 3) uint8."""
+    import numpy as np
+    from PySide6.QtGui import QImage
+
+    img = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    ptr = img.constBits()
+    arr = np.frombuffer(ptr, np.uint8, img.sizeInBytes()).reshape(img.height(), img.bytesPerLine())
+    return arr[:, : img.width() * 3].reshape(img.height(), img.width(), 3).copy()
