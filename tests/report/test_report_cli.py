@@ -42,7 +42,8 @@ def test_named_html_and_anonymised_pdf(files, tmp_path, capsys):
     ct, labels = files
     assert read_identifiers(ct)["patient_id"] == PID  # the input does carry the identifiers
     out = tmp_path / "plan.html"
-    code, stdout, _ = _run(capsys, ct, "--labels", labels, "--device", "thv-balloon", "-o", out, "-q")
+    code, stdout, _ = _run(capsys, ct, "--labels", labels, "--device", "thv-balloon", "--static",
+                           "-o", out, "-q")
     assert code == 0 and "Overall" in stdout
     html = out.read_text(encoding="utf-8")
     assert "VANTERPOOL, OSWIN" in html and PID in html and "2024-06-11" in html
@@ -50,6 +51,7 @@ def test_named_html_and_anonymised_pdf(files, tmp_path, capsys):
 
     pdf = tmp_path / "anon.pdf"
     code, stdout, _ = _run(capsys, ct, "--labels", labels, "--device", "thv-balloon", "--size", "29",
+                           "--phases", "6",
                            "-o", pdf, "--anonymise", "--case-label", "Case 7", "--json", "-q")
     assert code == 0
     res = json.loads(stdout)
@@ -58,6 +60,8 @@ def test_named_html_and_anonymised_pdf(files, tmp_path, capsys):
     raw = pdf.read_bytes()
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(raw)).pages)
     assert "Case 7" in text and "Device and sizing" in text
+    # the plan over the cycle: per-phase table, metric-vs-phase plot and PV loops before/after
+    assert "Phase 0.83" in text and "pressure-volume loop before and with the device" in text
     for secret in ("VANTERPOOL", "OSWIN", PID, "20240611", "2024-06-11"):
         assert secret not in text and secret.encode() not in raw
 

@@ -34,6 +34,10 @@ def register(sub, common) -> None:
     p.add_argument("--landmarks", metavar="JSON", help="landmarks JSON, as for hearttwin measure")
     p.add_argument("--depth", type=float, metavar="MM", help="placement depth (default: the family's)")
     p.add_argument("--pose", metavar="JSON", help="file with a 4x4 device pose (LPS)")
+    p.add_argument("--static", action="store_true",
+                   help="report the fit at the acquired phase only (no simulation of the cycle)")
+    p.add_argument("--phases", type=int, default=20, metavar="N",
+                   help="phases of the cardiac cycle checked (default 20)")
     p.add_argument("--anonymise", "--anonymize", dest="anonymise", action="store_true",
                    help="leave out every patient identifier (teaching, sharing)")
     p.add_argument("--case-label", metavar="TEXT", help="name of the case shown in the report")
@@ -70,7 +74,7 @@ def plan_inputs(args, progress) -> dict:
     from ..core import jobs
     from ..core.anatomy import measure_all
     from ..core.devices.catalogue import get_device
-    from ..core.devices.plan import plan_static, size_label
+    from ..core.devices.plan import size_label
     from ..core.history import History
     from ..report.identifiers import read_identifiers
     from .measure import load_inputs, read_landmarks
@@ -92,16 +96,36 @@ def plan_inputs(args, progress) -> dict:
                                progress=jobs.SubProgress(progress, 40, 55, 100))
     history.append("measure", {"landmarks": bool(landmarks)})
     size = None if args.size is None else size_label(args.size)
-    plan = plan_static(labels, device_id=family.id, size=size, image=image, measurements=measurements,
-                       pose=pose, depth_mm=args.depth, progress=jobs.SubProgress(progress, 55, 60, 100))
+    plan = _plan(args, labels, device_id=family.id, size=size, image=image, measurements=measurements,
+                 pose=pose, depth_mm=args.depth, progress=jobs.SubProgress(progress, 55, 60, 100))
     history.append("plan", {"device": family.id, "size": plan["device"]["size"], "depth_mm": args.depth,
                             "pose_given": pose is not None})
     identifiers = read_identifiers(args.path)
     if args.case_label:
         identifiers["case_label"] = args.case_label
     return {"labels": labels, "plan": plan, "measurements": measurements, "identifiers": identifiers,
-            "series": _series_info(image, labels), "simulation": None, "history": history.to_list(),
+            "series": _series_info(image, labels), "simulation": _simulation(plan),
+            "history": history.to_list(),
             "warnings": warnings + list(measurements.get("warnings") or [])}
+
+
+def _plan(args, labels, **kw) -> dict:
+    """The plan over the cycle (or at the acquired phase with --static)."""
+    if args.static:
+        from ..core.devices.plan import plan_static
+
+        return plan_static(labels, **kw)
+    from ..core.simulation.cycle import plan_cycle
+
+    if not 2 <= args.phases <= 200:
+        raise InputError("--phases must be between 2 and 200.")
+    return plan_cycle(labels, n_phases=args.phases, **kw)
+
+
+def _simulation(plan: dict) -> dict | None:
+    """The before/after circulation of a plan over the cycle (PV loops), if it has one."""
+    h = plan.get("haemodynamics") or {}
+    return h if isinstance(h.get("before"), dict) else None
 
 
 def case_inputs(args, progress) -> dict:
@@ -109,7 +133,7 @@ def case_inputs(args, progress) -> dict:
     when the options ask for another device, size or pose)."""
     from ..core import casefile, jobs
     from ..core.anatomy import measure_all
-    from ..core.devices.plan import plan_static, size_label
+    from ..core.devices.plan import size_label
     from ..report.identifiers import read_identifiers
     from .plan import _read_pose
 
@@ -133,7 +157,7 @@ def case_inputs(args, progress) -> dict:
         size = size_label(args.size) if args.size is not None else (placed["size"] if same else None)
         if pose is None and same and args.size is None and args.depth is None:
             pose = placed["pose_lps"]
-        plan = plan_static(case.labels, device_id=device, size=size, image=case.image,
+        plan = _plan(args, case.labels, device_id=device, size=size, image=case.image,
                            measurements=measurements, pose=pose, depth_mm=args.depth,
                            progress=jobs.SubProgress(progress, 50, 60, 100))
     ref = case.image_ref
@@ -143,7 +167,7 @@ def case_inputs(args, progress) -> dict:
         identifiers["case_label"] = args.case_label
     return {"labels": case.labels, "plan": plan, "measurements": measurements,
             "identifiers": identifiers, "series": _series_info(case.image, case.labels),
-            "simulation": None, "history": case.history.to_list(),
+            "simulation": _simulation(plan), "history": case.history.to_list(),
             "warnings": list(case.warnings) + list(measurements.get("warnings") or [])}
 
 
