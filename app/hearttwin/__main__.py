@@ -1,7 +1,8 @@
 """``hearttwin``: no sub-command opens the GUI; a sub-command runs the CLI.
 
 The CLI path must not import Qt, so the GUI package is imported only when no
-sub-command is given.
+sub-command is given. ``hearttwin --self-test`` runs the pipeline on the
+bundled sample case (:mod:`hearttwin.selftest`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _start_log()
+    if argv[:1] == ["--self-test"]:
+        from .selftest import main as self_test
+
+        return self_test(argv[1:])
     from .cli import SUBCOMMANDS
 
     wants_cli = bool(argv) and (argv[0] in SUBCOMMANDS or argv[0].startswith("-"))
