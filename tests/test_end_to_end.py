@@ -106,11 +106,15 @@ def test_sample_case_is_small_and_synthetic():
     assert "synthetic" in (ROOT / "sample_dicom" / "README.md").read_text().lower()
 
 
-def test_start_command_opens_the_sample_case():
-    """`hearttwin PATH` (what scripts/start.sh runs) shows the case until the GUI lands."""
-    r = hearttwin(ROOT / "sample_dicom", "-q", check=False)
+def test_start_command_opens_the_sample_case(tmp_path):
+    """`hearttwin PATH` (what scripts/start.sh runs) opens the window on the case: with
+    HEARTTWIN_EXIT_WHEN_LOADED the window reports the loaded series and quits."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HEARTTWIN_EXIT_WHEN_LOADED": "1",
+           "HEARTTWIN_DATA_DIR": str(tmp_path)}
+    r = subprocess.run([sys.executable, "-m", "hearttwin", str(ROOT / "sample_dicom")],
+                       capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert "Synthetic cardiac CTA" in r.stdout
+    assert "loaded 256 x 256 x 144" in r.stdout
 
 
 def test_multiphase_phantom_loads_as_ordered_phases(tmp_path):

@@ -6,6 +6,7 @@ import os
 import sys
 
 import shiboken6
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from . import crash, process_jobs
@@ -24,6 +25,20 @@ def application() -> QApplication:
     app.setApplicationName("HeartTwin")
     app.setOrganizationName("HeartTwin")
     return app
+
+
+def _exit_when_loaded(app, window, timeout_s: float = 240.0) -> None:
+    """For scripted checks (HEARTTWIN_EXIT_WHEN_LOADED=1): print the loaded image's size on
+    stdout and quit once the window shows it; exit 1 if nothing loads within ``timeout_s``."""
+    def loaded() -> None:
+        vol = window.session.volume
+        if vol is not None:
+            nx, ny, nz = vol.array.shape[::-1]
+            print(f"loaded {nx} x {ny} x {nz}", flush=True)
+            app.exit(0)
+
+    window.session.image_changed.connect(loaded)
+    QTimer.singleShot(int(timeout_s * 1000), lambda: app.exit(1))
 
 
 def run(path=None) -> int:
@@ -48,6 +63,8 @@ def run(path=None) -> int:
 
     window = MainWindow()
     window.show()
+    if os.environ.get("HEARTTWIN_EXIT_WHEN_LOADED"):
+        _exit_when_loaded(app, window)
     if path:
         window.open_path(str(path))
     status = app.exec()
