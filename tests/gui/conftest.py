@@ -31,6 +31,7 @@ def _isolated_settings(tmp_path_factory):
     folder = tmp_path_factory.mktemp("qsettings")
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
     os.environ["HEARTTWIN_CRASH_DIR"] = str(folder / "crash")
+    os.environ["HEARTTWIN_DATA_DIR"] = str(folder / "data")  # autosave/recovery files
     yield folder
     from hearttwin.gui import process_jobs
 

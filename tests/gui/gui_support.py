@@ -5,6 +5,7 @@ def make_window(qtbot):
     from hearttwin.gui.main_window import MainWindow
 
     w = MainWindow()
+    w.confirm_close = False  # no modal "save changes?" when a test closes a dirty case
     qtbot.addWidget(w)
     w.resize(1280, 820)
     w.show()
@@ -33,3 +34,30 @@ def grab_rgb(widget):
     ptr = img.constBits()
     arr = np.frombuffer(ptr, np.uint8, img.sizeInBytes()).reshape(img.height(), img.bytesPerLine())
     return arr[:, : img.width() * 3].reshape(img.height(), img.width(), 3).copy()
+
+
+class Bot:
+    """Enough of qtbot for a module-scoped window (qtbot itself is per test)."""
+
+    def waitUntil(self, cond, timeout=5000):  # noqa: N802 (mirrors qtbot)
+        import time
+
+        from PySide6.QtWidgets import QApplication
+
+        end = time.monotonic() + timeout / 1000
+        while not cond():
+            if time.monotonic() > end:
+                raise TimeoutError("condition not met")
+            QApplication.processEvents()
+            time.sleep(0.005)
+
+    def waitExposed(self, widget, timeout=5000):  # noqa: N802
+        self.waitUntil(widget.isVisible, timeout)
+
+    def addWidget(self, widget):  # noqa: N802
+        pass
+
+    def wait(self, ms):
+        import time
+
+        self.waitUntil(lambda t=time.monotonic() + ms / 1000: time.monotonic() > t, ms + 1000)

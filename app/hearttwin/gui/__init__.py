@@ -2,7 +2,8 @@
 
 Entry point: :func:`hearttwin.gui.app.run`. Modules: ``app`` (start-up),
 ``main_window`` and ``actions`` (window, menus, shortcuts), ``session`` (the
-open case), ``view_state`` and ``display`` (what the views show), views
+open case), ``case_files`` (new/open/save, autosave and recovery), ``plan_jobs``
+(the Qt-free jobs of the later steps), ``view_state`` and ``display`` (what the views show), views
 (``slice_view``, ``view3d``, ``view_grid``), ``panels`` (one per workflow
 step), ``workers`` and ``job_bar`` (background jobs), ``edit_tools`` (brush and
 undo), ``error_dialog`` and ``crash`` (errors shown to users), ``pyside_fix``

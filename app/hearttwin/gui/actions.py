@@ -35,6 +35,18 @@ def build_menus(window) -> None:
     mb = window.menuBar()
 
     file_menu = mb.addMenu("&File")
+    cf = window.case_files
+    acts["new_case"] = _action(window, "&New case", cf.new_case, QKeySequence.StandardKey.New,
+                               "Close the current case and start again")
+    acts["open_case"] = _action(window, "Open &case…", cf.open_dialog, "Ctrl+Alt+O",
+                                "Open a HeartTwin case file (.htwin)")
+    acts["save_case"] = _action(window, "&Save case", cf.save, QKeySequence.StandardKey.Save,
+                                "Save the case (.htwin)")
+    acts["save_case_as"] = _action(window, "Save case &as…", cf.save_as, "Ctrl+Alt+S",
+                                   "Save the case under a new name")
+    for name in ("new_case", "open_case", "save_case", "save_case_as"):
+        file_menu.addAction(acts[name])
+    file_menu.addSeparator()
     acts["open_folder"] = _action(window, "Open &folder…", window.open_folder_dialog, QKeySequence.StandardKey.Open,
                                   "Open a DICOM folder")
     acts["open_file"] = _action(window, "Open f&ile…", window.open_file_dialog, "Ctrl+Shift+O",

@@ -67,6 +67,8 @@ def run(path=None) -> int:
         _exit_when_loaded(app, window)
     if path:
         window.open_path(str(path))
+    else:  # a case left unsaved by a crash: offer it back
+        QTimer.singleShot(0, window.case_files.offer_recovery)
     status = app.exec()
     # destroy the window now, not during interpreter shutdown (Qt objects with Python
     # callbacks torn down by the final garbage collection can crash the process on exit)

@@ -5,18 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtWidgets import (QApplication, QFileDialog, QListWidget, QListWidgetItem, QMainWindow, QSplitter,
-                               QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QFileDialog, QListWidget, QListWidgetItem, QMainWindow, QScrollArea,
+                               QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
 from ..core.imaging import load_volume, scan
 from . import error_dialog, process_jobs, settings, workers
 from .actions import build_menus
+from .case_files import CaseFiles
 from .job_bar import JobBar
 from .panels import STEPS
 from .session import Session
 from .surfaces import polydata_from_arrays, surface_arrays
 from .view_grid import ViewGrid
 from .view_state import ViewState
+
+#: the key of the placed device among the 3D view's surfaces, and its colour
+DEVICE_KEY = 255
+DEVICE_COLOUR = (225, 225, 232)
+HEART_OPACITY_WITH_DEVICE = 0.3
 
 
 class MainWindow(QMainWindow):
@@ -32,6 +38,8 @@ class MainWindow(QMainWindow):
         self.state.colours = {s.label: s.colour for s in self.session.structures()}
         self.views = ViewGrid(self.state)
         self.job: workers.Job | None = None
+        self._had_heart = False
+        self._close_confirmed = False
         self.job_bar = JobBar()
         self.statusBar().addPermanentWidget(self.job_bar)
 
@@ -53,7 +61,13 @@ class MainWindow(QMainWindow):
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(4, 4, 4, 4)
         side_layout.addWidget(self.steps)
-        side_layout.addWidget(self.panels, 1)
+        scroll = QScrollArea()  # a crowded step scrolls rather than squeezing its tables
+        scroll.setObjectName("panelScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.panels)
+        scroll.setMinimumWidth(self.panels.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        side_layout.addWidget(scroll, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(side)
@@ -62,11 +76,20 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([380, 900])
         self.setCentralWidget(self.splitter)
 
+        self.case_files = CaseFiles(self)
+        #: ask "save changes?" when closing with a dirty case (tests switch it off)
+        self.confirm_close = True
         build_menus(self)
         QApplication.instance().aboutToQuit.connect(self.views.view3d.release)
         self.session.image_changed.connect(self._on_image)
         self.session.labels_changed.connect(self._on_labels)
         self.session.surfaces_changed.connect(self._on_surfaces)
+        self.session.device_changed.connect(self._on_surfaces)
+        self.session.labels_changed.connect(self.update_title)
+        self.session.measurements_changed.connect(self.update_title)
+        self.session.device_changed.connect(self.update_title)
+        self.session.device_changed.connect(self._update_steps)
+        self.session.simulation_changed.connect(self.update_title)
         self.steps.setCurrentRow(0)
         self.resize(1280, 820)
         self._restore_state()
@@ -92,9 +115,11 @@ class MainWindow(QMainWindow):
             item.setFlags(flags | Qt.ItemFlag.ItemIsEnabled if enabled else flags & ~Qt.ItemFlag.ItemIsEnabled)
 
     # -- jobs ------------------------------------------------------------------------------
-    def run_job(self, title: str, fn, *args, on_done=None, isolate: bool = False,
+    def run_job(self, title: str, fn, *args, on_done=None, on_error=None, isolate: bool = False,
                 **kwargs) -> workers.Job | None:
         """Run ``fn(*args, progress=..., **kwargs)`` in a worker; ``on_done(result)`` on success.
+
+        ``on_error(exception)`` may handle a failure (return True); otherwise it is shown.
 
         ``isolate=True`` runs it in the child process (see :class:`workers.Job`).
 
@@ -113,7 +138,8 @@ class MainWindow(QMainWindow):
 
         def failed(err) -> None:
             self._clear_job(job)
-            error_dialog.show_error(self, title, err)
+            if on_error is None or not on_error(err):
+                error_dialog.show_error(self, title, err)
 
         def cancelled() -> None:
             self._clear_job(job)
@@ -144,7 +170,7 @@ class MainWindow(QMainWindow):
     def open_file_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self, "Open an image file", self._last_dir(),
-            "Images (*.dcm *.nrrd *.nhdr *.nii *.nii.gz *.mha *.mhd);;All files (*)")
+            "Images (*.dcm *.nrrd *.nhdr *.nii *.nii.gz *.mha *.mhd);;HeartTwin case (*.htwin);;All files (*)")
         if path:
             self.open_path(path)
 
@@ -153,8 +179,13 @@ class MainWindow(QMainWindow):
         return str(Path(recent[0]).parent) if recent else str(Path.home())
 
     def open_path(self, path: str) -> workers.Job | None:
-        """Scan ``path`` in the background, then list its series (and load the only one)."""
+        """Scan ``path`` in the background, then list its series (and load the only one).
+
+        A ``.htwin`` case file is opened as a case instead.
+        """
         path = str(path)
+        if path.lower().endswith(".htwin"):
+            return self.case_files.open(path) if self.case_files.confirm_discard() else None
         self.show_step("data")
         return self.run_job("Scanning", scan, path, on_done=lambda result: self._on_scanned(path, result))
 
@@ -184,6 +215,7 @@ class MainWindow(QMainWindow):
 
     def _on_labels(self) -> None:
         self.state.set_labels(self.session.labels)
+        self._update_steps()
 
     # -- surfaces --------------------------------------------------------------------------
     def update_surfaces(self) -> workers.Job | None:
@@ -195,7 +227,32 @@ class MainWindow(QMainWindow):
                                 {label: polydata_from_arrays(a) for label, a in arrays.items()}))
 
     def _on_surfaces(self) -> None:
-        self.views.view3d.set_surfaces(self.session.surfaces, self.state.colours)
+        surfaces, colours, opacities = dict(self.session.surfaces), dict(self.state.colours), {}
+        if self.session.device_poly is not None:  # the heart see-through around the device
+            opacities = {label: HEART_OPACITY_WITH_DEVICE for label in surfaces}
+            surfaces[DEVICE_KEY], colours[DEVICE_KEY] = self.session.device_poly, DEVICE_COLOUR
+        heart_arrived = bool(self.session.surfaces) and not self._had_heart
+        self._had_heart = bool(self.session.surfaces)
+        self.views.view3d.set_surfaces(surfaces, colours, opacities)
+        if heart_arrived:  # frame the heart, not only the device shown before it
+            self.views.view3d.reset_camera()
+
+    # -- cases -----------------------------------------------------------------------------
+    def update_title(self) -> None:
+        case = self.session.case
+        name = case.path.name if case is not None and case.path is not None else (
+            "untitled case" if case is not None else "")
+        dirty = "*" if case is not None and case.dirty else ""
+        self.setWindowTitle(f"{name}{dirty} - HeartTwin" if name else "HeartTwin")
+
+    def after_case_opened(self) -> None:
+        """A whole case arrived (opened or recovered): rebuild what derives from it."""
+        self.update_title()
+        if self.session.case is not None and self.session.case.devices:
+            self.panel("device").restore()
+        elif self.session.labels is not None:
+            self.update_surfaces()
+        self.show_step("device" if self.session.case and self.session.case.devices else "segment")
 
     # -- images ----------------------------------------------------------------------------
     def save_view_image(self, path: str, which: str | None = None) -> str:
@@ -255,6 +312,12 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        if self.confirm_close and not self._close_confirmed:
+            if not self.case_files.confirm_discard():
+                event.ignore()
+                return
+            self._close_confirmed = True  # app.run closes the window once more after the loop
+        self.case_files.close()
         self.save_state()
         if self.job is not None:
             self.job.cancel()

@@ -49,8 +49,9 @@ class OffscreenRenderer(QObject):
 
     @Slot(object)
     def set_surfaces(self, scene) -> None:
-        """``scene``: ``(surfaces {label: vtkPolyData}, colours {label: rgb})``."""
-        surfaces, colours = scene
+        """``scene``: ``(surfaces {label: vtkPolyData}, colours {label: rgb}[, opacities {label: 0-1}])``."""
+        surfaces, colours = scene[0], scene[1]
+        opacities = scene[2] if len(scene) > 2 else {}
         ren = self._ensure()
         for actor in self._actors.values():
             ren.RemoveActor(actor)
@@ -65,6 +66,7 @@ class OffscreenRenderer(QObject):
             prop.SetColor(*(c / 255.0 for c in colours.get(label, (200, 200, 200))))
             prop.SetSpecular(0.2)
             prop.SetSpecularPower(20)
+            prop.SetOpacity(float(opacities.get(label, 1.0)))
             ren.AddActor(actor)
             self._actors[int(label)] = actor
 

@@ -28,12 +28,20 @@ class Session(QObject):
     image_changed : a new CT volume was loaded (labels and surfaces were reset)
     labels_changed : the label map was replaced or edited in place
     surfaces_changed : the 3D surfaces were recomputed (or cleared)
+    case_replaced : a whole case was opened, recovered or started afresh
+    measurements_changed : the measurements were (re)computed
+    device_changed : the placed device (or its 3D model) changed
+    simulation_changed : the plan over the cycle was (re)computed
     """
 
     scan_changed = Signal()
     image_changed = Signal()
     labels_changed = Signal()
     surfaces_changed = Signal()
+    case_replaced = Signal()
+    measurements_changed = Signal()
+    device_changed = Signal()
+    simulation_changed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -45,6 +53,8 @@ class Session(QObject):
         self.surfaces_stale = False
         #: warnings of the last segmentation, shown in the Segment panel
         self.segmentation_warnings: list[str] = []
+        #: the placed device's surface (vtkPolyData, LPS) shown in the 3D view, or None
+        self.device_poly = None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(100)
 
@@ -82,13 +92,22 @@ class Session(QObject):
         if info is not None:
             case.history.append("open_image", {"series": info.label, "phase": phase, "source": info.source,
                                                "size": list(info.size), "spacing_mm": list(info.spacing_mm)})
+        self.set_case(case)
+
+    def set_case(self, case: Case | None) -> None:
+        """Replace the whole case (new image, opened or recovered case file)."""
         self.case = case
-        self.surfaces, self.surfaces_stale = {}, False
+        self.surfaces, self.surfaces_stale = {}, case is not None and case.labels is not None
         self.segmentation_warnings = []
+        self.device_poly = None
         self.undo_stack.clear()
+        self.case_replaced.emit()
         self.image_changed.emit()
         self.labels_changed.emit()
         self.surfaces_changed.emit()
+        self.measurements_changed.emit()
+        self.device_changed.emit()
+        self.simulation_changed.emit()
 
     def set_labels(self, labels: Volume | None, *, step: str | None = None, params: dict | None = None,
                    warnings: list[str] | None = None) -> None:
@@ -115,3 +134,34 @@ class Session(QObject):
         self.surfaces = dict(surfaces)
         self.surfaces_stale = False
         self.surfaces_changed.emit()
+
+    def set_measurements(self, measurements: dict) -> None:
+        """Store the measurements of :func:`hearttwin.core.anatomy.measure_all` in the case."""
+        if self.case is not None:
+            self.case.set_measurements(measurements)
+            self.measurements_changed.emit()
+
+    def set_device(self, device_id: str, size, pose, *, step: str = "move_device", poly=None) -> None:
+        """Place (first time) or move the case's device; ``poly`` is its surface for the 3D view."""
+        if self.case is None:
+            return
+        size = str(size)
+        current = self.case.devices[-1] if self.case.devices else None
+        if current is None or current["id"] != device_id or str(current["size"]) != size:
+            self.case.devices.clear()
+            self.case.place_device(device_id, size, pose)
+        else:
+            self.case.update_device(len(self.case.devices) - 1, step=step, pose_lps=pose)
+        self.device_poly = poly
+        self.device_changed.emit()
+
+    def show_device(self, poly) -> None:
+        """Show the device surface ``poly`` without changing the case (e.g. a restored plan)."""
+        self.device_poly = poly
+        self.device_changed.emit()
+
+    def set_plan(self, params: dict, plan: dict) -> None:
+        """Store the plan over the cycle (the report reads ``simulation.results.plan``)."""
+        if self.case is not None:
+            self.case.set_simulation(params, {"plan": plan})
+            self.simulation_changed.emit()

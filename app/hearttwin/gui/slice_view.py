@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from . import display
+from .device_outline import slice_segments
 from .view_state import ViewState
 
 _CROSS = {"axial": (QColor(80, 220, 80), QColor(80, 160, 255)),  # vertical line, horizontal line
@@ -153,6 +154,19 @@ class SliceView(QWidget):
                 p.setPen(QPen(QColor(*rgb), 2))
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.drawEllipse(self.canonical_to_widget(c), 5, 5)
+        if self.state.device is not None:  # where the device crosses this slice
+            pts, tris, rgb = self.state.device
+            p.setPen(QPen(QColor(*rgb), 2))
+            for a, b in slice_segments(pts, tris, axis, self.slice_index):
+                p.drawLine(self.canonical_to_widget(a), self.canonical_to_widget(b))
+        for name, lps, rgb in self.state.landmarks:  # measured points, within 2 slices
+            c = self.state.lps_to_canonical(lps)
+            if abs(c[axis] - self.slice_index) <= 2.0:
+                q = self.canonical_to_widget(c)
+                p.setPen(QPen(QColor(*rgb), 2))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawRect(QRectF(q.x() - 4, q.y() - 4, 8, 8))
+                p.drawText(QPointF(q.x() + 6, q.y() - 6), name)
 
     def _draw_text(self, p: QPainter) -> None:
         font = QFont(self.font())

@@ -73,15 +73,17 @@ class View3D(QWidget):
         self.reset_camera()
 
     # -- scene -------------------------------------------------------------------------------
-    def set_surfaces(self, surfaces: dict, colours: dict[int, tuple[int, int, int]]) -> None:
-        """Show ``{label: vtkPolyData}`` (LPS mm) coloured by ``colours``; replaces the old ones."""
+    def set_surfaces(self, surfaces: dict, colours: dict[int, tuple[int, int, int]],
+                     opacities: dict | None = None) -> None:
+        """Show ``{label: vtkPolyData}`` (LPS mm) coloured by ``colours`` (and ``opacities``, default
+        opaque); replaces the old ones."""
         had = bool(self.labels)
         self.labels = {int(k) for k in surfaces}
         bounds = np.array([p.GetBounds() for p in surfaces.values()]) if surfaces else None
         self._surface_bounds = None if bounds is None else np.array(
             [bounds[:, 0].min(), bounds[:, 1].max(), bounds[:, 2].min(), bounds[:, 3].max(),
              bounds[:, 4].min(), bounds[:, 5].max()])
-        self._send_surfaces.emit((dict(surfaces), dict(colours)))
+        self._send_surfaces.emit((dict(surfaces), dict(colours), dict(opacities or {})))
         if surfaces and not had:
             self.reset_camera()
         self.refresh()

@@ -45,6 +45,10 @@ class ViewState(QObject):
         self.tool = None
         #: points drawn on the slices: [(lps (3,), (r, g, b))], e.g. segmentation seeds
         self.markers: list = []
+        #: measured landmarks [(name, lps, rgb)] drawn as small squares (annulus centre, ostia)
+        self.landmarks: list = []
+        #: the placed device as (canonical points (N, 3), triangles (M, 3), rgb), or None
+        self.device = None
 
     # -- data ------------------------------------------------------------------------------
     def set_volume(self, volume) -> None:
@@ -100,6 +104,18 @@ class ViewState(QObject):
 
     def set_markers(self, markers) -> None:
         self.markers = list(markers)
+        self.display_changed.emit()
+
+    def set_landmarks(self, landmarks) -> None:
+        self.landmarks = list(landmarks)
+        self.display_changed.emit()
+
+    def set_device(self, lps_points, triangles, rgb) -> None:
+        """Outline this surface (LPS points, triangles) on the slices; None points: no device."""
+        from .device_outline import canonical_points
+
+        self.device = None if lps_points is None or self.volume is None else (
+            canonical_points(self, lps_points), np.asarray(triangles), tuple(rgb))
         self.display_changed.emit()
 
     def cursor_lps(self) -> np.ndarray | None:

@@ -7,9 +7,13 @@ builds the sidebar, the stacked panels and the Ctrl+1..9 shortcuts from it.
 
 from .base import PlaceholderPanel, WorkflowPanel
 from .data_panel import DataPanel
-from .placeholders import DevicePanel, ModelPanel, ReportPanel, SimulatePanel
+from .device_panel import DevicePanel
+from .model_panel import ModelPanel
+from .report_panel import ReportPanel
 from .segment_panel import SegmentPanel
+from .simulate_panel import SimulatePanel
 
 STEPS = (DataPanel, SegmentPanel, ModelPanel, DevicePanel, SimulatePanel, ReportPanel)
 
-__all__ = ["STEPS", "WorkflowPanel", "PlaceholderPanel", "DataPanel", "SegmentPanel"]
+__all__ = ["STEPS", "WorkflowPanel", "PlaceholderPanel", "DataPanel", "SegmentPanel", "ModelPanel",
+           "DevicePanel", "SimulatePanel", "ReportPanel"]

@@ -1,0 +1,201 @@
+"""The Device step: choose a family and size, place it automatically, then adjust it by keyboard.
+
+Preparing a plan (anchor, size chart, distance field) runs in a worker;
+after that each move re-fits in a few milliseconds on the GUI thread, so the
+metrics and verdicts follow every key press.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGridLayout, QLabel, QPushButton
+
+from ...core.devices import geometry, placement, plan
+from ...core.devices.catalogue import load_catalogue
+from .base import WorkflowPanel
+from .verdict_table import VerdictTable
+
+RECOMMENDED = "recommended"
+#: the device's outline on the slices
+OUTLINE_COLOUR = (0, 230, 255)
+#: key -> (what, amount): translations in mm, tilts and turns in degrees, depth in mm (+ = deeper)
+KEYS = {
+    Qt.Key.Key_Left: ("move_x", -0.5), Qt.Key.Key_Right: ("move_x", 0.5),
+    Qt.Key.Key_Up: ("move_y", 0.5), Qt.Key.Key_Down: ("move_y", -0.5),
+    Qt.Key.Key_PageDown: ("depth", 1.0), Qt.Key.Key_PageUp: ("depth", -1.0),
+    Qt.Key.Key_BracketLeft: ("tilt", -1.0), Qt.Key.Key_BracketRight: ("tilt", 1.0),
+    Qt.Key.Key_Comma: ("turn", -5.0), Qt.Key.Key_Period: ("turn", 5.0),
+}
+HELP = ("Click here, then: arrows move the device across the annulus (0.5 mm), PageDown/PageUp "
+        "deeper/shallower (1 mm), [ ] tilt (1°), , . turn about its axis (5°).")
+
+
+class DevicePanel(WorkflowPanel):
+    """Device family, size, automatic placement, keyboard adjustment and live fit verdicts."""
+
+    key, title = "device", "Device"
+    hint = "Choose a device and size, place it automatically, then adjust it: the fit updates live."
+
+    def __init__(self, window, parent=None) -> None:
+        super().__init__(window, parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.catalogue = load_catalogue()
+        self.ctx: plan.PlanContext | None = None
+        self.pose: np.ndarray | None = None
+        self.metrics: dict = {}
+        self.verdicts: list = []
+        self._mesh = None  # the device's surface in its own frame (family, size) -> DeviceMesh
+
+        form = QFormLayout()
+        self.family_combo = QComboBox()
+        self.family_combo.setObjectName("deviceFamily")
+        for family in self.catalogue.values():
+            self.family_combo.addItem(f"{family.family} ({family.id})", family.id)
+        self.size_combo = QComboBox()
+        self.size_combo.setObjectName("deviceSize")
+        form.addRow("Device", self.family_combo)
+        form.addRow("Size (mm)", self.size_combo)
+        self.layout_.addLayout(form)
+        self.place_button = QPushButton("Place automatically")
+        self.place_button.setObjectName("placeButton")
+        self.place_button.setToolTip("Size from the family's chart (unless chosen) and place it at the anchor")
+        self.layout_.addWidget(self.place_button)
+        self.reason = QLabel()
+        self.reason.setObjectName("sizingReason")
+        self.reason.setWordWrap(True)
+        self.layout_.addWidget(self.reason)
+        self.table = VerdictTable()
+        self.table.setObjectName("fitTable")
+        self.layout_.addWidget(self.table, 1)
+        self.position = QLabel()
+        self.layout_.addWidget(self.position)
+        grid = QGridLayout()
+        for n, (text, key) in enumerate((("Deeper", Qt.Key.Key_PageDown), ("Shallower", Qt.Key.Key_PageUp),
+                                         ("Tilt −", Qt.Key.Key_BracketLeft), ("Tilt +", Qt.Key.Key_BracketRight))):
+            b = QPushButton(text)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.clicked.connect(lambda _c=False, k=key: self.apply_key(k))
+            grid.addWidget(b, n // 2, n % 2)
+        self.layout_.addLayout(grid)
+        keys = QLabel(HELP)
+        keys.setWordWrap(True)
+        self.layout_.addWidget(keys)
+
+        self.family_combo.currentIndexChanged.connect(self._fill_sizes)
+        self.place_button.clicked.connect(lambda _checked=False: self.place())
+        window.session.case_replaced.connect(self._reset)
+        self._fill_sizes()
+
+    def _reset(self) -> None:
+        """A new case: forget the prepared plan (the case's device is restored by the window)."""
+        self.ctx, self.pose, self.metrics, self.verdicts, self._mesh = None, None, {}, [], None
+        self.table.fill({}, [])
+        self.window.state.set_device(None, None, OUTLINE_COLOUR)
+        self.reason.setText("")
+        self.position.setText("")
+
+    # -- choosing ----------------------------------------------------------------------------
+    def available(self) -> bool:
+        return self.window.session.labels is not None
+
+    def activated(self) -> None:
+        self.setFocus()  # the move keys work at once
+
+    @property
+    def family(self):
+        return self.catalogue[self.family_combo.currentData()]
+
+    def select(self, device_id: str, size=None) -> None:
+        self.family_combo.setCurrentIndex(self.family_combo.findData(device_id))
+        if size is not None:
+            index = self.size_combo.findData(plan.size_label(size))
+            self.size_combo.setCurrentIndex(max(0, index))
+
+    def _fill_sizes(self) -> None:
+        self.size_combo.clear()
+        self.size_combo.addItem("Recommended", RECOMMENDED)
+        for s in self.family.sizes:
+            self.size_combo.addItem(f"{s.label} (Ø {s.nominal_diameter_mm:g} mm)", s.label)
+
+    # -- placing -----------------------------------------------------------------------------
+    def place(self, pose=None, record: bool = True):
+        """Prepare the plan in a worker (size, anchor, distance field) and show the fit.
+
+        ``record=False`` (restoring a saved device) leaves the case unchanged.
+        """
+        session = self.window.session
+        if session.labels is None:
+            self.window.statusBar().showMessage("Segment the heart first.", 5000)
+            return None
+        size = self.size_combo.currentData()
+        measurements = session.case.measurements or None
+        return self.window.run_job(
+            "Placing the device", plan.prepare, session.labels, device_id=self.family.id,
+            size=None if size == RECOMMENDED else size, image=session.volume, measurements=measurements,
+            pose=pose, on_done=lambda ctx: self._prepared(ctx, record))
+
+    def restore(self):
+        """Re-prepare the case's saved device at its saved pose (after opening a case)."""
+        device = self.window.session.case.devices[-1]
+        self.select(device["id"], device["size"])
+        return self.place(pose=np.asarray(device["pose_lps"], float), record=False)
+
+    def _prepared(self, ctx, record: bool = True) -> None:
+        session = self.window.session
+        if not session.case.measurements and ctx.measurements:
+            session.set_measurements(ctx.measurements)
+        self.ctx = ctx
+        self._mesh = geometry.surface(ctx.family, ctx.size)
+        rec = ctx.recommendation
+        self.reason.setText(f"Recommended size: {plan.size_label(rec.size)} mm - {rec.reason}"
+                            if rec.size is not None else f"No size fits the chart: {rec.reason}")
+        self.set_pose(ctx.pose, step="place_device", record=record)
+        if session.labels is not None and (session.surfaces_stale or not session.surfaces):
+            self.window.update_surfaces()
+        self.setFocus()
+
+    def set_pose(self, pose, step: str = "move_device", record: bool = True) -> None:
+        """Fit at ``pose`` (GUI thread, a few ms); update the table, the case (``record``) and the 3D model."""
+        ctx = self.ctx
+        self.pose = np.asarray(pose, float)
+        self.metrics, _ = plan.fit_metrics(ctx, pose=self.pose)
+        self.verdicts = plan.verdicts(ctx.family, self.metrics)
+        self.table.fill(self.metrics, self.verdicts)
+        depth = placement.depth(self.pose, ctx.family, ctx.size, ctx.anchor)
+        angle = placement.axis_angle_deg(self.pose, ctx.anchor)
+        self.position.setText(f"Depth {depth:.1f} mm, axis {angle:.1f}° off the {ctx.anchor.name} axis; "
+                              f"overall: {plan.overall(self.verdicts).upper()}")
+        moved = self._mesh.transformed(self.pose)
+        self.window.state.set_device(moved.points, moved.triangles, OUTLINE_COLOUR)
+        poly = moved.to_polydata()
+        if record:
+            self.window.session.set_device(ctx.family.id, plan.size_label(ctx.size), self.pose, step=step,
+                                           poly=poly)
+        else:
+            self.window.session.show_device(poly)
+
+    # -- moving ------------------------------------------------------------------------------
+    def apply_key(self, key) -> bool:
+        """Move the placed device for ``key`` (see :data:`KEYS`); False when the key is not ours."""
+        if self.ctx is None or self.pose is None or key not in KEYS:
+            return False
+        what, amount = KEYS[key]
+        ctx, pose = self.ctx, self.pose
+        if what == "depth":
+            now = placement.depth(pose, ctx.family, ctx.size, ctx.anchor)
+            pose = placement.set_depth(pose, ctx.family, ctx.size, ctx.anchor, now + amount)
+        elif what == "move_x":
+            pose = placement.move(pose, amount * pose[:3, 0])
+        elif what == "move_y":
+            pose = placement.move(pose, amount * pose[:3, 1])
+        elif what == "tilt":
+            pose = placement.tilt(pose, amount, about_lps=ctx.anchor.centre)
+        else:
+            pose = placement.rotate(pose, pose[:3, 2], amount)
+        self.set_pose(pose)
+        return True
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        if not self.apply_key(event.key()):
+            super().keyPressEvent(event)

@@ -1,0 +1,168 @@
+"""The Model & measure step: anatomical measurements with their ranges, and model export."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
+                               QLabel, QPushButton, QTableWidget, QTableWidgetItem)
+
+from ...core.anatomy import measure_all
+from ..plan_jobs import MODEL_FORMATS, export_models
+from .base import WorkflowPanel
+
+#: (section, key, row title) shown in the table, in this order; ranges come from ``key + "_range"``
+ROWS = (
+    ("annulus", "area_mm2", "Annulus area (mm²)"),
+    ("annulus", "perimeter_mm", "Annulus perimeter (mm)"),
+    ("annulus", "area_derived_diameter_mm", "Annulus area-derived Ø (mm)"),
+    ("annulus", "perimeter_derived_diameter_mm", "Annulus perimeter-derived Ø (mm)"),
+    ("annulus", "min_diameter_mm", "Annulus min Ø (mm)"),
+    ("annulus", "max_diameter_mm", "Annulus max Ø (mm)"),
+    ("annulus", "eccentricity", "Annulus eccentricity"),
+    ("coronary_ostia.left", "height_mm", "Left coronary height (mm)"),
+    ("coronary_ostia.right", "height_mm", "Right coronary height (mm)"),
+    ("root", "sinus_area_derived_diameter_mm", "Sinus of Valsalva Ø (mm)"),
+    ("root", "sinotubular_junction_diameter_mm", "Sinotubular junction Ø (mm)"),
+    ("root", "sinotubular_junction_height_mm", "STJ height (mm)"),
+    ("lvot", "area_mm2", "LVOT area (mm²)"),
+    ("lvot", "area_derived_diameter_mm", "LVOT area-derived Ø (mm)"),
+    ("laa", "ostium_max_diameter_mm", "LAA ostium max Ø (mm)"),
+    ("laa", "ostium_min_diameter_mm", "LAA ostium min Ø (mm)"),
+    ("laa", "depth_mm", "LAA depth (mm)"),
+    ("chambers.LV", "volume_ml", "LV volume (mL)"),
+    ("chambers.RV", "volume_ml", "RV volume (mL)"),
+    ("chambers.LA", "volume_ml", "LA volume (mL)"),
+    ("chambers.RA", "volume_ml", "RA volume (mL)"),
+    ("chambers", "myocardial_mass_g", "Myocardial mass (g)"),
+)
+
+#: landmark colours in the slice views
+ANNULUS_COLOUR, OSTIUM_COLOUR = (255, 220, 0), (255, 80, 200)
+
+
+def _section(measurements: dict, path: str) -> dict:
+    node = measurements
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
+
+
+def table_rows(measurements: dict) -> list[tuple[str, float, list | None]]:
+    """(title, value, [low, high] or None) of every measured row of :data:`ROWS`."""
+    out = []
+    for section, key, title in ROWS:
+        node = _section(measurements, section)
+        value = node.get(key)
+        if isinstance(value, (int, float)):
+            out.append((title, float(value), node.get(key + "_range")))
+    return out
+
+
+def landmarks(measurements: dict) -> list[tuple[str, list, tuple]]:
+    """The annulus centre and coronary ostia as (name, LPS point, colour)."""
+    out = []
+    centre = _section(measurements, "annulus").get("centre_lps")
+    if centre:
+        out.append(("annulus", centre, ANNULUS_COLOUR))
+    for side in ("left", "right"):
+        point = _section(measurements, f"coronary_ostia.{side}").get("point_lps")
+        if point:
+            out.append((f"{side[0].upper()}CA", point, OSTIUM_COLOUR))
+    return out
+
+
+class ModelPanel(WorkflowPanel):
+    """Measure the anatomy (in the child process) and export surface models."""
+
+    key, title = "model", "Model & measure"
+    hint = ("Measure the aortic annulus, coronary heights, root, LVOT, left atrial appendage and "
+            "chambers (with their plausible ranges); export the surfaces for 3D printing.")
+    isolate = True
+
+    def __init__(self, window, parent=None) -> None:
+        super().__init__(window, parent)
+        self.measure_button = QPushButton("Measure")
+        self.measure_button.setObjectName("measureButton")
+        self.measure_button.setToolTip("Measure the anatomy on the current labels (runs in the background)")
+        self.layout_.addWidget(self.measure_button)
+        self.table = QTableWidget(0, 3)
+        self.table.setObjectName("measurementTable")
+        self.table.setHorizontalHeaderLabels(("Measurement", "Value", "Range"))
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setToolTip("Range: the values the measurement could plausibly take given the "
+                              "segmentation's uncertainty")
+        self.layout_.addWidget(self.table, 1)
+        self.view_label = QLabel()
+        self.view_label.setWordWrap(True)
+        self.layout_.addWidget(self.view_label)
+
+        export = QHBoxLayout()
+        self.format_combo = QComboBox()
+        self.format_combo.addItems([f.upper() for f in MODEL_FORMATS])
+        self.printable_check = QCheckBox("Print-ready")
+        self.printable_check.setToolTip("Closed, manifold models for 3D printing (slower)")
+        self.export_button = QPushButton("Export models…")
+        self.export_button.setToolTip("Write one model per structure to a folder")
+        export.addWidget(self.format_combo)
+        export.addWidget(self.printable_check)
+        export.addWidget(self.export_button, 1)
+        self.layout_.addLayout(export)
+
+        self.measure_button.clicked.connect(self.run_measure)
+        self.export_button.clicked.connect(self.export_dialog)
+        window.session.measurements_changed.connect(self.show_measurements)
+
+    def available(self) -> bool:
+        return self.window.session.labels is not None
+
+    def run_measure(self):
+        session = self.window.session
+        if session.labels is None:
+            self.window.statusBar().showMessage("Segment the heart first.", 5000)
+            return None
+        return self.window.run_job("Measuring the anatomy", measure_all, session.labels, session.volume,
+                                   isolate=self.isolate, on_done=session.set_measurements)
+
+    def show_measurements(self) -> None:
+        case = self.window.session.case
+        m = case.measurements if case is not None else {}
+        rows = table_rows(m or {})
+        self.table.setRowCount(len(rows))
+        for r, (title, value, rng) in enumerate(rows):
+            self.table.setItem(r, 0, QTableWidgetItem(title))
+            self.table.setItem(r, 1, _number(f"{value:.3g}" if abs(value) < 1 else f"{value:.1f}"))
+            self.table.setItem(r, 2, _number(f"{rng[0]:.1f} – {rng[1]:.1f}" if rng else ""))
+        view = (m or {}).get("coplanar_view", {}).get("recommended", {})
+        self.view_label.setText(f"Coplanar view: {view['label']}" if view.get("label") else "")
+        self.window.state.set_landmarks(landmarks(m or {}))
+
+    def value_text(self, title: str) -> str:
+        for r in range(self.table.rowCount()):
+            if self.table.item(r, 0).text() == title:
+                return self.table.item(r, 1).text()
+        return ""
+
+    def export_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export models to")
+        if folder:
+            self.export_to(folder)
+
+    def export_to(self, folder, fmt: str | None = None, printable: bool | None = None):
+        labels = self.window.session.labels
+        if labels is None:
+            return None
+        fmt = fmt or self.format_combo.currentText().lower()
+        printable = self.printable_check.isChecked() if printable is None else printable
+        return self.window.run_job(
+            "Exporting models", export_models, labels, str(folder), fmt=fmt, printable=printable,
+            isolate=self.isolate,
+            on_done=lambda paths: self.window.statusBar().showMessage(
+                f"{len(paths)} models written to {folder}.", 8000))
+
+
+def _number(text: str) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
