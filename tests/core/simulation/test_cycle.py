@@ -14,9 +14,14 @@ PHASES = 8
 
 
 @pytest.fixture(scope="module")
-def planned():
+def phase_and_measurements():
     p = generate_phantom(PhantomParams.sample(2, "small")).phases[0]
-    m = measure_all(p.labels, p.image)
+    return p, measure_all(p.labels, p.image)
+
+
+@pytest.fixture(scope="module")
+def planned(phase_and_measurements):
+    p, m = phase_and_measurements
     return m, plan_cycle(p.labels, device_id="thv-balloon", size=26, measurements=m,
                          n_phases=PHASES)
 
@@ -79,3 +84,16 @@ def test_worst_of_a_two_sided_rule_is_the_value_furthest_beyond_a_bound():
     assert worst["max_gap_mm"] == {"phase": 0.25, "value": 1.5}
     phases[1]["metrics"]["oversizing_area_percent"] = -5.5
     assert worst_values(phases, fam)["oversizing_area_percent"]["value"] == 21.0
+
+
+def test_worst_values_converge_with_the_phase_count(phase_and_measurements):
+    """Calculation verification: the worst value of each metric over 10, 20 and 40 phases
+    (each doubling also contains the coarser phases, so the worst can only get worse)."""
+    p, m = phase_and_measurements
+    worst = {n: plan_cycle(p.labels, device_id="thv-balloon", size=26, measurements=m,
+                           n_phases=n)["worst"] for n in (10, 20, 40)}
+    tolerance = {"oversizing_area_percent": 0.5, "coronary_distance_left_mm": 0.1,
+                 "coronary_distance_right_mm": 0.1, "annulus_area_mm2": 2.0, "max_gap_mm": 0.2}
+    for key, tol in tolerance.items():
+        w10, w20, w40 = (worst[n][key]["value"] for n in (10, 20, 40))
+        assert abs(w40 - w20) <= tol and abs(w40 - w20) <= abs(w40 - w10) + 1e-9, (key, w10, w20, w40)
