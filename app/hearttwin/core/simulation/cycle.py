@@ -33,8 +33,8 @@ from . import deform
 from .motion import HeartMotion, MotionSettings
 
 #: motion grid (mm) and volume samples for planning: the chamber volumes still meet the 0D
-#: curves within 0.5% and the fit of 20 phases takes ~0.7 s instead of ~8 s at 4 mm
-CYCLE_MOTION = {"grid_mm": 7.0, "max_samples": 10_000}
+#: curves within 0.5% and the fit of 20 phases takes ~1 s instead of ~8 s at 4 mm
+CYCLE_MOTION = {"grid_mm": 7.0, "max_samples": 10_000, "basis_points": 50_000}
 #: effective orifice area of a transcatheter valve as a share of its nominal area
 #: (about 1.5-1.9 cm2 for 23-26 mm balloon-expandable valves)
 EOA_FRACTION = 0.35

@@ -73,6 +73,9 @@ class MotionSettings:
     max_samples : int
         Voxels per chamber used to integrate volumes (a regular subsample
         beyond that; weights keep the exact voxel volume).
+    basis_points : int
+        Voxels per chamber splatted onto the grid to build its motion field (a
+        regular subsample beyond that; a coarse grid needs few).
     tolerance : float
         Largest relative error of the fitted (Jacobian-integral) volumes.
     """
@@ -85,6 +88,7 @@ class MotionSettings:
     ct_phase: float = 0.0
     targets: str = "absolute"
     max_samples: int = 40_000
+    basis_points: int = 2_000_000
     tolerance: float = 0.005
 
 
@@ -177,7 +181,7 @@ class HeartMotion:
         for i, k in enumerate(names):
             jobs.report(progress, 1 + i, 10, f"Motion field of the {k}")
             bases.append(chamber_basis(labels, CHAMBERS[k], grid, s.smoothing_mm,
-                                       s.core_power))
+                                       s.core_power, max_points=s.basis_points))
         annulus = find_annulus(labels)
         warnings = []
         if annulus is not None:
