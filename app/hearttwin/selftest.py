@@ -63,12 +63,9 @@ class Context:
 
 def sample_dir() -> Path:
     """The bundled sample case folder (holding ``dicom/``), wherever HeartTwin runs from."""
-    candidates = []
-    if os.environ.get("HEARTTWIN_SAMPLE"):
-        candidates.append(Path(os.environ["HEARTTWIN_SAMPLE"]))
-    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
-        candidates.append(Path(sys._MEIPASS) / "sample_dicom")
-    candidates.append(Path(__file__).resolve().parents[2] / "sample_dicom")
+    from .core.resources import bundled_candidates
+
+    candidates = bundled_candidates("sample_dicom", "HEARTTWIN_SAMPLE")
     for path in candidates:
         if (path / "dicom").is_dir():
             return path

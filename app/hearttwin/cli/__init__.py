@@ -69,18 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def emit_json(result: dict) -> None:
-    sys.stdout.write(json.dumps(result, indent=2, default=_json_default) + "\n")
+    from ..core.history import json_default
+
+    sys.stdout.write(json.dumps(result, indent=2, default=json_default) + "\n")
     sys.stdout.flush()
-
-
-def _json_default(obj):
-    import numpy as np
-
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 def main(argv: list[str] | None = None) -> int:

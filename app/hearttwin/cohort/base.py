@@ -26,6 +26,7 @@ from ..core.devices.catalogue import get_device
 from ..core.devices.field import AnatomyField
 from ..core.devices.geometry import profile
 from ..core.errors import InputError
+from ..core.history import json_default
 
 #: the field reaches this much beyond the largest device (a patient scaled by
 #: 0.8 samples the base field 1/0.8 = 1.25 times further out, plus systole)
@@ -159,14 +160,6 @@ def cache_name(spec: BaseSpec, device_ids) -> str:
     return f"{spec.key}-{digest[:10]}.npz"
 
 
-def _json_default(obj):
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
 def save(base: BaseAnatomy, path) -> None:
     """Write ``base`` as one ``.npz`` (arrays + a JSON header), atomically."""
     arrays, meta = {}, {"key": base.key, "measurements": base.measurements, "entries": {},
@@ -180,7 +173,7 @@ def save(base: BaseAnatomy, path) -> None:
                                "warnings": a.warnings},
             "origin": f.origin, "spacing": f.spacing, "direction": f.direction,
             "lumen_labels": list(f.lumen_labels)}
-    arrays["meta"] = np.frombuffer(json.dumps(meta, default=_json_default).encode(), np.uint8)
+    arrays["meta"] = np.frombuffer(json.dumps(meta, default=json_default).encode(), np.uint8)
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, **arrays)
 

@@ -25,17 +25,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.devices.placement import pose_from
+
 
 def anchor_frame(axis, major=None) -> np.ndarray:
     """(3, 3) rotation whose columns are the major axis, minor axis and device axis."""
-    z = np.asarray(axis, float)
-    z = z / np.linalg.norm(z)
-    ref = None if major is None else np.asarray(major, float)
-    if ref is None or np.linalg.norm(ref - np.dot(ref, z) * z) < 1e-6:
-        ref = np.array([1.0, 0.0, 0.0]) if abs(z[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-    x = ref - np.dot(ref, z) * z
-    x /= np.linalg.norm(x)
-    return np.column_stack([x, np.cross(z, x), z])
+    return pose_from(np.zeros(3), axis, major)[:3, :3]
 
 
 class ScaledField:

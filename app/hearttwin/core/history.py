@@ -48,6 +48,15 @@ def json_safe(value: Any) -> Any:
     raise TypeError(f"history parameter of type {type(value).__name__} is not JSON-safe")
 
 
+def json_default(obj):
+    """``json.dumps(default=...)`` for numpy scalars and arrays (other types: TypeError)."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
 @dataclass(frozen=True)
 class Step:
     """One recorded operation."""

@@ -16,14 +16,21 @@ from pathlib import Path
 from .errors import ProcessingError
 
 
+def bundled_candidates(name: str, env_var: str) -> list[Path]:
+    """Where a folder shipped with HeartTwin may be, in order: ``$env_var``, the frozen
+    bundle (PyInstaller's ``sys._MEIPASS``), the source tree."""
+    candidates = []
+    if os.environ.get(env_var):
+        candidates.append(Path(os.environ[env_var]))
+    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
+        candidates.append(Path(sys._MEIPASS) / name)
+    candidates.append(Path(__file__).resolve().parents[3] / name)
+    return candidates
+
+
 @lru_cache(maxsize=None)
 def resources_dir() -> Path:
-    candidates = []
-    if os.environ.get("HEARTTWIN_RESOURCES"):
-        candidates.append(Path(os.environ["HEARTTWIN_RESOURCES"]))
-    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
-        candidates.append(Path(sys._MEIPASS) / "resources")
-    candidates.append(Path(__file__).resolve().parents[3] / "resources")
+    candidates = bundled_candidates("resources", "HEARTTWIN_RESOURCES")
     for path in candidates:
         if (path / "labels.json").is_file():
             return path

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import uncertainty
-from .sections import ImageField, MaskField, plane_basis, polar_section
+from .sections import SECTION_SIZES, ImageField, MaskField, plane_basis, polar_section
 
 LV, AO = 1, 6
 
@@ -332,15 +332,7 @@ def measure_annulus(labels, image=None) -> tuple[dict, AnnulusPlane | None, list
     nominal = secs[0]
     plane = AnnulusPlane(centre=nominal.centroid, normal=plane.normal, points=plane.points)
     out: dict = {}
-    getters = {
-        "area_mm2": lambda s: s.area_mm2,
-        "perimeter_mm": lambda s: s.perimeter_mm,
-        "area_derived_diameter_mm": lambda s: s.area_diameter_mm,
-        "perimeter_derived_diameter_mm": lambda s: s.perimeter_diameter_mm,
-        "min_diameter_mm": lambda s: s.min_diameter_mm,
-        "max_diameter_mm": lambda s: s.max_diameter_mm,
-        "eccentricity": lambda s: s.eccentricity,
-    }
+    getters = {**SECTION_SIZES, "eccentricity": lambda s: s.eccentricity}
     for key, get in getters.items():
         uncertainty.put(out, key, [None if s is None else get(s) for s in secs],
                         digits=3 if key == "eccentricity" else 2)

@@ -178,6 +178,17 @@ class Section:
         return 1.0 - self.min_diameter_mm / self.max_diameter_mm if self.max_diameter_mm else 0.0
 
 
+#: the size figures of a section, by JSON key (annulus, valve planes)
+SECTION_SIZES = {
+    "area_mm2": lambda s: s.area_mm2,
+    "perimeter_mm": lambda s: s.perimeter_mm,
+    "area_derived_diameter_mm": lambda s: s.area_diameter_mm,
+    "perimeter_derived_diameter_mm": lambda s: s.perimeter_diameter_mm,
+    "min_diameter_mm": lambda s: s.min_diameter_mm,
+    "max_diameter_mm": lambda s: s.max_diameter_mm,
+}
+
+
 def cross_section(field: MaskField, point, normal, radius_mm: float = 30.0,
                   step_mm: float = 0.2) -> Section | None:
     """The contour of ``field`` in the plane (point, normal) enclosing ``point``.

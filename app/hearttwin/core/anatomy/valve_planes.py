@@ -18,21 +18,12 @@ import numpy as np
 
 from . import uncertainty
 from .annulus import fit_plane, interface_points
-from .sections import MaskField, polar_section
+from .sections import SECTION_SIZES, MaskField, polar_section
 
 LV, RV, LA, PA = 1, 2, 3, 7
 
 #: radius (mm) around the interface centre whose cavity centroids give the flow axis
 AXIS_RADIUS_MM = 20.0
-
-_GETTERS = {
-    "area_mm2": lambda s: s.area_mm2,
-    "perimeter_mm": lambda s: s.perimeter_mm,
-    "area_derived_diameter_mm": lambda s: s.area_diameter_mm,
-    "perimeter_derived_diameter_mm": lambda s: s.perimeter_diameter_mm,
-    "min_diameter_mm": lambda s: s.min_diameter_mm,
-    "max_diameter_mm": lambda s: s.max_diameter_mm,
-}
 
 
 def _valve_plane(labels, upstream: int, downstream: int):
@@ -101,7 +92,7 @@ def measure_valve_plane(labels, upstream: int, downstream: int, name: str) -> tu
     if secs[0] is None:
         return {}, [f"{name} not measured: no closed lumen contour on the valve plane."]
     out: dict = {}
-    for key, get in _GETTERS.items():
+    for key, get in SECTION_SIZES.items():
         uncertainty.put(out, key, [None if s is None else get(s) for s in secs])
     out["eccentricity"] = round(secs[0].eccentricity, 3)
     out["centre_lps"] = [round(float(v), 2) for v in secs[0].centroid]

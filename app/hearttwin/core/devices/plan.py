@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -71,8 +72,9 @@ class PlanContext:
     measurements: dict
     warnings: list
 
-    @property
+    @cached_property
     def profile(self) -> np.ndarray:
+        """The device's outer meridian at nominal size (fixed for the context's size)."""
         return profile(self.family, self.size)
 
     @property
@@ -134,7 +136,7 @@ def fit_metrics(ctx: PlanContext, pose=None, field=None, ring: dict | None = Non
                      ostia=ctx.ostia if ostia is None else ostia)
     metrics = applicable(fit.metrics, family.position)
     if family.position == "mitral":
-        metrics.update(_neo_lvot(ctx.labels if labels is None else labels, family, ctx.size, pose,
+        metrics.update(_neo_lvot(ctx.labels if labels is None else labels, ctx.profile, pose,
                                  ctx.measurements, ctx.warnings))
     return {k: _round(v) for k, v in metrics.items()}, fit
 
@@ -213,14 +215,14 @@ def applicable(metrics: dict, position: str) -> dict:
     return {k: v for k, v in metrics.items() if position in ONLY_FOR.get(k, (position,))}
 
 
-def _neo_lvot(labels, family, size, pose, measurements, warnings) -> dict:
+def _neo_lvot(labels, profile_rz, pose, measurements, warnings) -> dict:
     from .fit_lvot import neo_lvot_area
 
     annulus = measurements.get("annulus") or None
     if annulus is None:
         warnings.append("Neo-LVOT not measured: the aortic annulus was not found.")
         return {"neo_lvot_area_mm2": None}
-    return neo_lvot_area(labels, profile(family, size), pose, annulus)
+    return neo_lvot_area(labels, profile_rz, pose, annulus)
 
 
 def _height(family, size) -> float:

@@ -28,6 +28,7 @@ import time
 import numpy as np
 
 from .. import jobs
+from ..devices.placement import pose_from
 from ..devices.plan import PlanContext, fit_metrics, plan_json, prepare, verdicts
 from . import deform
 from .motion import HeartMotion, MotionSettings
@@ -123,11 +124,7 @@ def _pose_at(ctx: PlanContext, motion: HeartMotion, k: int) -> np.ndarray:
     moved = motion.warp_points(np.vstack([o, o + 10.0 * z]), k)
     axis = moved[1] - moved[0]
     axis /= np.linalg.norm(axis)
-    # rotate the frame so that z follows the moved axis (smallest rotation)
-    from ..devices.placement import pose_from
-
-    new = pose_from(moved[0], axis, reference=pose[:3, 0])
-    return new
+    return pose_from(moved[0], axis, reference=pose[:3, 0])
 
 
 def _margin(rule, value: float) -> float:
