@@ -6,12 +6,19 @@ Without PATH the default adult is simulated, adjusted by the options given
 for ``hearttwin measure``) the chamber volumes come from the segmentation,
 taken as end-diastolic, and the model is fitted to them. ``-o FILE``
 writes the full result (with PV loops and waveforms) as JSON.
+
+``--credibility -o report.html`` instead computes the credibility evidence
+(code and calculation verification, validation, sensitivity of the fit
+metrics; FDA 2023 guidance / ASME V&V 40) for a device planned on PATH (by
+default the bundled sample case with a balloon-expandable valve) and writes
+it as a self-contained, anonymised HTML report; ``--json`` prints the figures.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 from ..core.errors import InputError
 
@@ -43,6 +50,10 @@ AREA_OPTIONS = {
 }
 
 
+#: the device of the credibility report when none is named
+DEFAULT_DEVICE = "thv-balloon"
+
+
 def register(sub, common) -> None:
     p = sub.add_parser(
         "simulate", parents=[common],
@@ -64,6 +75,12 @@ def register(sub, common) -> None:
     p.add_argument("--steps", type=int, metavar="N", help="time steps per beat (default: 10 ms steps)")
     p.add_argument("--max-beats", type=int, default=100, metavar="N",
                    help="stop after N beats if no steady state (default 100)")
+    p.add_argument("--credibility", action="store_true",
+                   help="write the credibility report (verification, validation, sensitivity) "
+                   "to -o REPORT.html; PATH defaults to the bundled sample case")
+    p.add_argument("--device", metavar="ID", default=None,
+                   help=f"with --credibility: device planned (default {DEFAULT_DEVICE})")
+    p.add_argument("--size", type=float, help="with --credibility: device size (default: the chart's)")
     p.set_defaults(func=run)
 
 
@@ -88,6 +105,10 @@ def _targets(args, progress) -> tuple[dict, list[str]]:
 
 
 def run(args, progress) -> dict:
+    if args.credibility:
+        return run_credibility(args, progress)
+    if args.device or args.size is not None:
+        raise InputError("--device and --size go with --credibility (for a plan: hearttwin plan).")
     from ..core import jobs
     from ..core.simulation import CirculationParams, fit, simulate, to_json
 
@@ -138,6 +159,103 @@ def run(args, progress) -> dict:
         for w in warnings:
             sys.stderr.write(f"warning: {w}\n")
     return out
+
+
+def sample_case() -> Path:
+    """The bundled sample case folder (``dicom/`` and ``labels.nrrd``)."""
+    from ..core.resources import bundled_candidates
+
+    candidates = bundled_candidates("sample_dicom", "HEARTTWIN_SAMPLE")
+    for path in candidates:
+        if (path / "dicom").is_dir():
+            return path
+    raise InputError("The sample case was not found (looked in: " + ", ".join(map(str, candidates))
+                     + "). Give PATH, or set HEARTTWIN_SAMPLE to the sample_dicom folder.")
+
+
+def _case_inputs(args, progress):
+    """Label map, CT, warnings and the folder to read identifiers from (PATH or the sample)."""
+    from ..core import jobs
+
+    if args.path:
+        from .measure import load_inputs
+
+        labels, image, warnings = load_inputs(args, jobs.SubProgress(progress, 0, 10, 100))
+        return labels, image, warnings, Path(args.path), "input case"
+    if args.labels:
+        raise InputError("--labels names the label map of the CT in PATH; give PATH too.")
+    from ..core.imaging import load_volume
+
+    folder = sample_case()
+    image = load_volume(folder / "dicom", progress=jobs.SubProgress(progress, 0, 3, 100))
+    if (folder / "labels.nrrd").is_file():
+        from ..core.segmentation.export import read_labels
+
+        case = "bundled sample case (computer-generated CT with ground-truth labels)"
+        return read_labels(folder / "labels.nrrd"), image, [], folder, case
+    from ..core.segmentation.auto import segment_heart
+
+    result = segment_heart(image, progress=jobs.SubProgress(progress, 3, 10, 100))
+    return (result.labels, image, list(result.warnings), folder,
+            "bundled sample case (computer-generated CT)")
+
+
+def run_credibility(args, progress) -> dict:
+    """``--credibility``: compute the evidence, write the HTML report, return the figures."""
+    from .. import __version__
+    from ..core import jobs
+    from ..core.anatomy import measure_all
+    from ..core.devices.catalogue import get_device
+    from ..core.devices.plan import size_label
+    from ..core.simulation.verification import credibility
+    from ..report import read_identifiers, report_format, scrub, secret_strings
+    from ..report.credibility import build_credibility_report, write_credibility_html
+
+    if not args.output or report_format(args.output) != "html":
+        raise InputError("--credibility writes an HTML report: give -o REPORT.html.")
+    ignored = [opt for opt in (*TARGET_OPTIONS, *AREA_OPTIONS, "loops", "steps")
+               if getattr(args, opt) not in (None, False)]
+    if ignored:
+        raise InputError(f"--{ignored[0].replace('_', '-')} does not apply to --credibility "
+                         "(the report personalises the model to the case itself).")
+    family = get_device(args.device or DEFAULT_DEVICE)  # a bad id fails before any work
+    if args.size is not None:
+        family.size(args.size)
+    labels, image, warnings, source, case = _case_inputs(args, progress)
+    measurements = measure_all(labels, image, progress=jobs.SubProgress(progress, 10, 20, 100))
+    figures = credibility(labels, device_id=family.id,
+                          size=None if args.size is None else size_label(args.size), image=image,
+                          measurements=measurements, heart_rate_bpm=args.heart_rate,
+                          progress=jobs.SubProgress(progress, 20, 98, 100))
+    report = build_credibility_report(figures, case=case, version=__version__)
+    scrub(report, secret_strings(read_identifiers(source)))
+    write_credibility_html(report, args.output)
+    jobs.report(progress, 100, 100, "Credibility report written")
+    figures["report"] = Path(args.output).name
+    figures["warnings"] = warnings + list(measurements.get("warnings", []))
+    if not args.json:
+        print_credibility(figures, sys.stdout)
+    return figures
+
+
+def print_credibility(fig: dict, out) -> None:
+    """The headline figures of a credibility run."""
+    cv = fig["code_verification"]
+    out.write(f"Credibility report    {fig['report']} ({fig['seconds']:.0f} s)\n")
+    out.write(f"Windkessel decay      relative error {cv['windkessel_decay']['relative_error']:.1e}\n")
+    out.write(f"RC step               relative error {cv['rc_step']['max_relative_error']:.1e}\n")
+    out.write(f"Blood volume drift    {cv['volume_conservation']['max_relative_drift']:.1e} "
+              f"(target < 1e-6)\n")
+    out.write(f"Observed order        {cv['observed_order']['order']:.2f}\n")
+    val = fig["validation"]
+    out.write(f"Validation            {val['passed']}/{val['total']} outputs in published normal "
+              "ranges\n")
+    sens = fig["sensitivity"]
+    d = sens["device"]
+    out.write(f"Sensitivity           {d['id']} size {d['size']}: nominal [min, max] over all runs\n")
+    for key, value in sens["nominal"].items():
+        lo, hi = sens["overall"][key + "_range"]
+        out.write(f"  {key:<32} {value:8.2f}  [{lo:.2f}, {hi:.2f}]\n")
 
 
 def print_summary(res: dict, out) -> None:

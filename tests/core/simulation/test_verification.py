@@ -147,3 +147,25 @@ def test_default_adult_within_published_normal_ranges():
         assert one(valve["regurgitant_volume_ml"]) < 0.5
         assert one(valve["mean_gradient_mmhg"]) < 10
     assert one(s["qp_qs"]) == pytest.approx(1.0, abs=0.01)
+
+
+def test_verification_module_figures_match_the_analytic_solutions():
+    """The figures the credibility report prints, for other circuit values, against closed forms."""
+    from hearttwin.core.simulation import verification as ver
+
+    wk = ver.windkessel_decay(seconds=2.0, steps_per_beat=50, r=0.8, c_arterial=2.0, p0=80.0)
+    # the venous reservoir starts at its own small pressure: dp0 is read back, the decay is ours
+    assert wk["initial_mmhg"] == pytest.approx(80.0, abs=10.0)
+    tau = 0.8 / (1 / 2.0 + 1 / 60.0)
+    assert wk["simulated_mmhg"] == pytest.approx(wk["initial_mmhg"] * np.exp(-2.0 / tau), rel=1e-9)
+    rc = ver.rc_step(times_s=(0.02, 0.2), r=0.05, source_mmhg=8.0)
+    assert rc["tau_s"] == pytest.approx(0.05 / 0.11, rel=1e-5)
+    for t, got in zip((0.02, 0.2), rc["simulated_mmhg"]):
+        assert got == pytest.approx(8.0 * (1 - np.exp(-t / (0.05 / 0.11))), rel=1e-5)
+    order = ver.observed_order(steps=(200, 400, 800, 1600))
+    assert order["passed"] == (1.8 < order["order"] < 2.3)
+    assert order["changes_ml"][0] > order["changes_ml"][-1] * 8  # three halvings, ~2^2 each
+    rows = {r["quantity"]: r for r in ver.validation()["rows"]}
+    assert rows["Mean pulmonary arterial pressure"]["normal_range"] == [8.0, 20.0]
+    assert all(r["passed"] == (r["normal_range"][0] <= r["value"] <= (r["normal_range"][1] or 1e9))
+               for r in rows.values())
