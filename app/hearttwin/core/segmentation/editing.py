@@ -29,7 +29,7 @@ from ..imaging.volume import Volume
 from .undo import Edit
 from .edit_support import _array, _check_label, _labels_list, _slices, _pad, _union, _mask_box, label_boxes, _allowed, _commit, Box
 from .morphology import (SMOOTHING_METHODS, fill_holes, grow, keep_largest_island,  # noqa: F401
-                         remove_small_islands, shrink, smooth)
+                         remove_island_at, remove_small_islands, shrink, smooth)
 
 
 def threshold(labels: Volume, image: Volume, label: int, lo: float, hi: float, *,
@@ -82,6 +82,35 @@ def threshold(labels: Volume, image: Volume, label: int, lo: float, hi: float, *
     jobs.report(progress, 1, 2, "Thresholding")
     edit = _commit(labels, region, new, "threshold", params, history)
     jobs.report(progress, 2, 2, "Threshold applied")
+    return edit
+
+
+def restrict_to_range(labels: Volume, image: Volume, label: int, lo: float, hi: float, *,
+                      history: History | None = None, progress=None) -> Edit:
+    """Keep ``label`` only where ``lo <= HU <= hi``; its voxels outside the range become background.
+
+    The counterpart of :func:`threshold` for cleaning a structure that leaks
+    into tissue of another density (a blood pool into myocardium or fat).
+    """
+    arr = _array(labels)
+    label = _check_label(label)
+    if image.array.shape != arr.shape:
+        raise InputError(f"The image {image.array.shape} and the label map {arr.shape} have different sizes.")
+    if lo > hi:
+        raise InputError(f"The threshold range is empty: lower {lo} is above upper {hi}.")
+    params = {"label": label, "lo": float(lo), "hi": float(hi)}
+    box = label_boxes(arr).get(label)
+    jobs.report(progress, 0, 2, "Restricting to the range")
+    if box is None:
+        return _commit(labels, None, None, "restrict_to_range", params, history)
+    sl = _slices(box)
+    sub = arr[sl]
+    hu = image.array[sl]
+    new = sub.copy()
+    new[(sub == label) & ((hu < lo) | (hu > hi))] = 0
+    jobs.report(progress, 1, 2, "Restricting to the range")
+    edit = _commit(labels, box, new, "restrict_to_range", params, history)
+    jobs.report(progress, 2, 2, "Restricted to the range")
     return edit
 
 
@@ -211,6 +240,6 @@ def volume_ml(labels: Volume, label: int) -> float:
     return float(np.count_nonzero(labels.array == label)) * labels.voxel_volume_mm3 / 1000.0
 
 
-__all__ = ["threshold", "paint", "erase", "keep_largest_island", "remove_small_islands", "fill_holes",
-           "grow", "shrink", "smooth", "split_plane", "relabel", "sphere_mask", "label_boxes", "volume_ml",
-           "SMOOTHING_METHODS"]
+__all__ = ["threshold", "restrict_to_range", "paint", "erase", "keep_largest_island", "remove_small_islands",
+           "remove_island_at", "fill_holes", "grow", "shrink", "smooth", "split_plane", "relabel", "sphere_mask",
+           "label_boxes", "volume_ml", "SMOOTHING_METHODS"]

@@ -76,6 +76,40 @@ def remove_small_islands(labels: Volume, min_ml: float, label: int | Sequence[in
                       params, history, progress)
 
 
+def remove_island_at(labels: Volume, point_lps, *, connectivity: int = 26, history: History | None = None,
+                     progress=None) -> Edit:
+    """Remove the connected piece of whatever label lies at ``point_lps`` (LPS mm; e.g. a click).
+
+    The voxel nearest the point decides the label; on background nothing
+    changes. A point outside the image is an :class:`InputError`.
+    """
+    arr = _array(labels)
+    structure = _structure(connectivity)
+    point = np.asarray(point_lps, dtype=float)
+    if point.shape != (3,) or not np.all(np.isfinite(point)):
+        raise InputError("The island to remove needs one point [x, y, z] in LPS mm.")
+    ijk = np.round(labels.lps_to_index(point)).astype(int)
+    zyx = (int(ijk[2]), int(ijk[1]), int(ijk[0]))
+    if any(not 0 <= c < n for c, n in zip(zyx, arr.shape)):
+        raise InputError(f"The point {point.round(1).tolist()} mm is outside the image; click on the structure.")
+    value = int(arr[zyx])
+    params = {"point_lps": point.round(4), "label": value, "connectivity": connectivity}
+    if value == 0:
+        return _commit(labels, None, None, "remove_island_at", params, history)
+    jobs.report(progress, 0, 2, f"Finding the island of label {value}")
+    box = label_boxes(arr)[value]
+    sub = arr[_slices(box)]
+    comp, _count = ndimage.label(sub == value, structure)
+    jobs.check(progress)
+    picked = comp[zyx[0] - box[0], zyx[1] - box[2], zyx[2] - box[4]]
+    new = sub.copy()
+    new[comp == picked] = 0
+    jobs.report(progress, 1, 2, "Removing the island")
+    edit = _commit(labels, box, new, "remove_island_at", params, history)
+    jobs.report(progress, 2, 2, "Island removed")
+    return edit
+
+
 # ---------------------------------------------------------------- holes
 
 def fill_holes(labels: Volume, label: int | Sequence[int] | None = None, *, slice_wise: bool = False,
@@ -239,5 +273,5 @@ def smooth(labels: Volume, label: int, size_mm: float = 1.0, *, method: str = "g
 # ---------------------------------------------------------------- split and relabel
 
 
-__all__ = ["keep_largest_island", "remove_small_islands", "fill_holes", "grow", "shrink", "smooth",
-           "SMOOTHING_METHODS"]
+__all__ = ["keep_largest_island", "remove_small_islands", "remove_island_at", "fill_holes", "grow", "shrink",
+           "smooth", "SMOOTHING_METHODS"]

@@ -1,17 +1,51 @@
-"""The Segment step: automatic segmentation, the structure list, overlay and brush editing."""
+"""The Segment step: automatic segmentation, the structure list, overlay, brush and editing tools.
+
+The segmentation pipelines are imported inside the calls that run them (they
+cost ~1.75 s of SimpleITK/SciPy import at start-up otherwise).
+"""
 
 from __future__ import annotations
 
+import pkgutil
+
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPixmap
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout,
                                QLabel, QPushButton, QSlider, QToolButton)
 
-from ...core.segmentation import seeded
-from ...core.segmentation.auto import segment_heart
-from ..edit_tools import BrushTool, SeedTool
+from ..edit_tools import BrushTool, ClickTool, SeedTool, label_counts
 from .base import WorkflowPanel
+from .segment_tools import EditTools
 from .structure_table import StructureTable
+
+#: the mouse tools of the slice views: (name, button text, tooltip); ids are the positions
+TOOLS = (("navigate", "Navigate", "Click to move the crosshair (N)"),
+         ("paint", "Paint", "Paint the chosen structure (B)"),
+         ("erase", "Erase", "Erase any label (E)"),
+         ("seed", "Seed", "Click inside the chosen structure to place a seed for seeded segmentation (S)"),
+         ("island", "Island", "Click a piece of any structure to remove that connected piece (I)"))
+
+
+class CoreFunction:
+    """A core function named ``"module:function"``, imported only where and when it runs.
+
+    Called (in a worker thread), it imports and calls the function; pickled
+    for the child process it travels as the name and the child imports it, so
+    the window itself never loads the segmentation pipelines.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __call__(self, *args, **kwargs):
+        return pkgutil.resolve_name(self.path)(*args, **kwargs)
+
+    def __reduce__(self):
+        return pkgutil.resolve_name, (self.path,)
+
+
+SEGMENT_HEART = CoreFunction("hearttwin.core.segmentation.auto:segment_heart")
+SEGMENT_FROM_SEEDS = CoreFunction("hearttwin.core.segmentation.seeded:segment_from_seeds")
 
 
 class SegmentPanel(WorkflowPanel):
@@ -20,7 +54,8 @@ class SegmentPanel(WorkflowPanel):
     key, title = "segment", "Segment"
     #: run segmentations in the child process (they hold the GIL in C code for long stretches)
     isolate = True
-    hint = "Find the seven heart structures automatically, check them on the slices, correct with the brush."
+    hint = ("Find the seven heart structures automatically, check them on the slices, correct them with "
+            "the brush and the editing tools.")
 
     def __init__(self, window, parent=None) -> None:
         super().__init__(window, parent)
@@ -37,7 +72,7 @@ class SegmentPanel(WorkflowPanel):
         self.layout_.addWidget(self.warnings)
 
         self.table = StructureTable(session.structures())
-        self.layout_.addWidget(self.table, 1)
+        self.layout_.addWidget(self.table)
 
         overlay = QHBoxLayout()
         self.overlay_check = QCheckBox("Overlay")
@@ -73,11 +108,7 @@ class SegmentPanel(WorkflowPanel):
         grid = QGridLayout()
         tool_row = QHBoxLayout()
         self.tools = QButtonGroup(self)
-        for col, (name, tip) in enumerate([("Navigate", "Click to move the crosshair (N)"),
-                                           ("Paint", "Paint the chosen structure (B)"),
-                                           ("Erase", "Erase any label (E)"),
-                                           ("Seed", "Click inside the chosen structure to place a seed "
-                                                    "for seeded segmentation (S)")]):
+        for col, (_key, name, tip) in enumerate(TOOLS):
             button = QToolButton()
             button.setText(name)
             button.setCheckable(True)
@@ -123,6 +154,13 @@ class SegmentPanel(WorkflowPanel):
         grid.addWidget(self.clear_seeds_button, 3, 2, 1, 2)
         grid.addWidget(self.seeded_button, 4, 0, 1, 4)
         self.layout_.addLayout(grid)
+        self.edit_tools = EditTools(self.window)
+        self.layout_.addWidget(self.edit_tools)
+        self.layout_.addStretch(1)
+        island = QAction("Island tool", self)
+        island.setShortcut(QKeySequence("I"))
+        island.triggered.connect(lambda _checked=False: self.set_tool("island"))
+        self.addAction(island)
         self.clear_seeds_button.clicked.connect(self.clear_seeds)
         self.seeded_button.clicked.connect(self.run_seeded)
         self.tools.idToggled.connect(lambda _id, on: on and self._update_tool())
@@ -136,13 +174,15 @@ class SegmentPanel(WorkflowPanel):
             state.tool = None
         elif tool == 3:
             state.tool = SeedTool(self.seeds, int(self.label_combo.currentData()), self._on_seeds)
+        elif tool == 4:
+            state.tool = ClickTool(self.edit_tools.remove_island_at)
         else:
             label = 0 if tool == 2 else int(self.label_combo.currentData())
             state.tool = BrushTool(self.window.session, label, self.radius.value())
 
     def set_tool(self, name: str) -> None:
-        """Select "navigate", "paint", "erase" or "seed"."""
-        self.tools.button({"navigate": 0, "paint": 1, "erase": 2, "seed": 3}[name]).setChecked(True)
+        """Select "navigate", "paint", "erase", "seed" or "island"."""
+        self.tools.button([t[0] for t in TOOLS].index(name)).setChecked(True)
         self._update_tool()
 
     # -- seeds -----------------------------------------------------------------------------
@@ -164,7 +204,7 @@ class SegmentPanel(WorkflowPanel):
         if session.volume is None or not self.seeds:
             return
         seeds = {k: list(v) for k, v in self.seeds.items()}
-        self.window.run_job("Segmenting from seeds", seeded.segment_from_seeds, session.volume, seeds,
+        self.window.run_job("Segmenting from seeds", SEGMENT_FROM_SEEDS, session.volume, seeds,
                             on_done=self._on_result, isolate=self.isolate)
 
     def available(self) -> bool:
@@ -175,7 +215,7 @@ class SegmentPanel(WorkflowPanel):
         session = self.window.session
         if session.volume is None:
             return
-        self.window.run_job("Segmenting the heart", segment_heart, session.volume, on_done=self._on_result,
+        self.window.run_job("Segmenting the heart", SEGMENT_HEART, session.volume, on_done=self._on_result,
                             isolate=self.isolate)
 
     def _on_result(self, result) -> None:
@@ -198,7 +238,10 @@ class SegmentPanel(WorkflowPanel):
         self._on_surfaces()
 
     def _update_volumes(self) -> None:
-        self.table.set_volumes(self.window.session.label_volumes_ml())
+        session = self.window.session
+        counts = label_counts(session).current(session)
+        voxel_ml = 0.0 if session.labels is None else session.labels.voxel_volume_mm3 / 1000.0
+        self.table.set_volumes({s.label: float(counts[s.label]) * voxel_ml for s in session.structures()})
 
     def _on_surfaces(self) -> None:
         session = self.window.session

@@ -33,6 +33,11 @@ class StructureTable(QTableWidget):
             vol.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.setItem(row, 2, vol)
         self.itemChanged.connect(self._on_item)
+        self.resizeRowsToContents()
+        # exactly as tall as its rows: the editing tools below stay in view
+        height = self.horizontalHeader().sizeHint().height() + sum(self.rowHeight(r) for r in range(self.rowCount()))
+        self.setFixedHeight(height + 2 * self.frameWidth())
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     def set_volumes(self, volumes_ml: dict[int, float]) -> None:
         for row, label in enumerate(self.labels):
