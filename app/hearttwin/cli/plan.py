@@ -6,6 +6,12 @@ anchor (annulus, appendage, septum, vessel) at the family's recommended
 depth; ``--depth``, ``--move`` and ``--rotate`` adjust that pose, ``--pose``
 gives one outright. Prints the fit metrics, one verdict per catalogue rule
 and the overall verdict (``--json``: DESIGN.md ``plan`` keys).
+
+Over the cycle, the anatomy moves with the model motion (chambers following
+the 0D circulation) unless PATH's CT series has several cardiac phases: then
+all phases are loaded and registered to the one the label map belongs to, and
+the fit runs at those phases (``motion.method`` says which; ``--model-motion``
+forces the model).
 """
 
 from __future__ import annotations
@@ -32,8 +38,11 @@ def register(sub, common) -> None:
     p.add_argument("--device", required=True, metavar="ID", help="catalogue id (hearttwin devices)")
     p.add_argument("--size", type=float, help="device size (default: the chart's recommendation)")
     p.add_argument("--static", action="store_true", help="fit at one phase (the CT as acquired)")
-    p.add_argument("--phases", type=int, default=20, metavar="N",
-                   help="phases of the cardiac cycle checked (default 20)")
+    p.add_argument("--phases", type=int, metavar="N",
+                   help="phases of the cardiac cycle checked with the model motion (default 20)")
+    p.add_argument("--model-motion", action="store_true",
+                   help="use the model motion even when the CT has several phases (which are "
+                   "otherwise registered to give the motion)")
     p.add_argument("--heart-rate", type=float, metavar="BPM", help="heart rate for the simulation")
     p.add_argument("--systolic", type=float, metavar="MMHG", help="cuff systolic pressure")
     p.add_argument("--diastolic", type=float, metavar="MMHG", help="cuff diastolic pressure")
@@ -107,12 +116,23 @@ def run(args, progress) -> dict:
     if args.static:
         result = plan_static(labels, **common)
     else:
-        if args.phases < 2 or args.phases > 200:
+        n_phases = 20 if args.phases is None else args.phases
+        if n_phases < 2 or n_phases > 200:
             raise InputError("--phases must be between 2 and 200.")
         from ..core.simulation.cycle import plan_cycle
 
-        result = plan_cycle(labels, n_phases=args.phases, heart_rate_bpm=args.heart_rate,
-                            systolic=args.systolic, diastolic=args.diastolic, **common)
+        motion, ct_phase, notes = None, 0.0, []
+        if not args.model_motion and image is not None and image.meta.get("phases", 1) > 1:
+            motion, ct_phase, notes = phase_motion(args, labels, image,
+                                                   jobs.SubProgress(progress, 90, 97, 100))
+            common["progress"] = jobs.SubProgress(progress, 97, 100, 100)
+        if motion is not None and args.phases is not None:
+            notes.append(f"--phases {args.phases} is not used: the fit runs at the "
+                         f"{motion.n_phases} CT phases (--model-motion for the model).")
+        result = plan_cycle(labels, n_phases=n_phases, heart_rate_bpm=args.heart_rate,
+                            systolic=args.systolic, diastolic=args.diastolic, motion=motion,
+                            ct_phase=ct_phase, **common)
+        warnings = warnings + notes
     result["warnings"] = warnings + measurements.get("warnings", []) + result["warnings"]
     if args.output and args.output.lower().endswith(".htwin"):
         save_case(args, labels, image, measurements, result, progress)
@@ -126,6 +146,39 @@ def run(args, progress) -> dict:
         for w in result["warnings"]:
             sys.stderr.write(f"warning: {w}\n")
     return result
+
+
+def phase_motion(args, labels, image, progress):
+    """(motion, CT phase, notes): the motion registered from all phases of PATH's CT series.
+
+    The label map belongs to the phase loaded as ``image``. A case file's CT
+    is not re-read here (None: the model motion is used, with a note).
+    """
+    n = int(image.meta.get("phases", 1))
+    if Path(args.path).suffix.lower() == ".htwin":
+        return None, 0.0, [f"The case's CT has {n} phases; plan on its DICOM folder to take the "
+                           "motion from them (the model motion is used)."]
+    from ..core import jobs
+    from ..core.case import load_phase_series
+    from ..core.simulation.motion import HeartMotion
+
+    from ..core.errors import ProcessingError
+
+    images, phases = load_phase_series(args.path, series=image.meta.get("series_label"),
+                                       progress=jobs.SubProgress(progress, 0, 30, 100))
+    reference = int(image.meta.get("phase", 0))
+    motion = HeartMotion.from_phases(images, labels, phases, reference=reference,
+                                     progress=jobs.SubProgress(progress, 30, 95, 100))
+    try:  # the fit reads the anatomy through the inverse maps: check them now
+        for k in range(motion.n_phases):
+            jobs.check(progress)
+            if motion.jacobian_min(k) <= 0.0:
+                raise ProcessingError("folds")
+            motion.inverse_field(k)
+    except ProcessingError:
+        return None, float(phases[reference]), [f"The {n} CT phases did not register into a fold-free motion: "
+                           "the model motion is used."]
+    return motion, float(phases[reference]), []
 
 
 def save_case(args, labels, image, measurements: dict, plan: dict, progress) -> None:

@@ -30,7 +30,7 @@ from .errors import InputError
 from .history import History, json_safe
 from .imaging.volume import Volume
 
-__all__ = ["Case", "ImageRef", "case_from_image", "check_device"]
+__all__ = ["Case", "ImageRef", "case_from_image", "check_device", "load_phase_series"]
 
 
 def check_device(device: dict) -> dict:
@@ -204,3 +204,24 @@ def case_from_image(source, series=None, phase: int = 0, progress=None) -> Case:
     case.history.append("open_image", {"series": info.label, "phase": phase, "source": info.source,
                                        "size": list(info.size), "spacing_mm": list(info.spacing_mm)})
     return case
+
+
+def load_phase_series(source, series=None, progress=None) -> tuple[list[Volume], list[float]]:
+    """Every cardiac phase of a CT series (time order) and its phase in the cycle, in [0, 1).
+
+    The series is chosen as in :func:`case_from_image`. A phase's place in
+    the cycle is its nominal cardiac percentage when every image has one,
+    else ``i / n`` (phases taken as equally spaced from the R wave).
+    """
+    from . import jobs
+    from .imaging import load_phases, scan
+
+    info = scan(source, jobs.SubProgress(progress, 0, 10, 100) if progress else None).choose(series)
+    images = load_phases(info, progress=jobs.SubProgress(progress, 10, 100, 100)
+                         if progress else None)
+    n = len(images)
+    groups = info.group.phases if info.group is not None else []
+    percent = [[r.cardiac_percent for r in recs] for recs in groups]
+    if n > 1 and len(percent) == n and all(v is not None for p in percent for v in p):
+        return images, [float(np.mean(p)) / 100.0 % 1.0 for p in percent]
+    return images, [i / n for i in range(n)]

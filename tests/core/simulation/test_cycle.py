@@ -8,7 +8,8 @@ from hearttwin.core.anatomy import measure_all
 from hearttwin.core.devices.catalogue import get_device
 from hearttwin.core.phantom.generate import generate_phantom
 from hearttwin.core.phantom.params import PhantomParams
-from hearttwin.core.simulation.cycle import plan_cycle, worst_values
+from hearttwin.core.simulation.cycle import circulation_for, plan_cycle, worst_values
+from hearttwin.core.simulation.integrate import steps_for
 
 PHASES = 8
 
@@ -97,3 +98,15 @@ def test_worst_values_converge_with_the_phase_count(phase_and_measurements):
     for key, tol in tolerance.items():
         w10, w20, w40 = (worst[n][key]["value"] for n in (10, 20, 40))
         assert abs(w40 - w20) <= tol and abs(w40 - w20) <= abs(w40 - w10) + 1e-9, (key, w10, w20, w40)
+
+
+def test_circulation_steps_per_beat_is_passed_through(phase_and_measurements):
+    _, m = phase_and_measurements
+    params, default, _ = circulation_for(m)
+    assert len(default.phase) == steps_for(default.model.rr) + 1  # 10 ms steps
+    for measurements in (m, {}):  # personalised, and the defaults when nothing is measured
+        _, result, _ = circulation_for(measurements, steps_per_beat=50)
+        assert len(result.phase) == 51 and result.volumes.shape[0] == 51
+    coarse = circulation_for(m, steps_per_beat=50)[1]
+    # the coarser beat is the same patient: end-diastolic LV volume within 2%
+    assert coarse.volumes[:, 0, 0].max() == pytest.approx(default.volumes[:, 0, 0].max(), rel=0.02)

@@ -183,3 +183,51 @@ def test_bad_inputs_and_cancel(ellipsoid):
     token.cancel()
     with pytest.raises(CancelledError):
         HeartMotion.fit(labels, {"LV": curve}, progress=token)
+
+
+def _rotated_grid(shape=(14, 12, 13), spacing=3.0):
+    from hearttwin.core.simulation.deform import Grid
+
+    rot = np.linalg.qr(np.random.default_rng(3).standard_normal((3, 3)))[0]
+    return Grid(np.array([-20.0, -15.0, -18.0]), spacing, rot, shape)
+
+
+def test_jacobian_and_region_volumes_of_an_affine_map():
+    """Trilinear fields reproduce an affine map exactly: det(A) everywhere, volumes times det(A)."""
+    from hearttwin.core.simulation import deform
+
+    grid = _rotated_grid()
+    a = np.array([[0.8, 0.1, 0.0], [-0.05, 1.1, 0.2], [0.0, 0.1, 0.7]])
+    nodes = grid.nodes_lps()  # (nz, ny, nx, 3)
+    u = np.moveaxis(nodes @ (a - np.eye(3)).T, -1, 0).astype(np.float32)
+    assert deform.jacobian_min(u, grid) == pytest.approx(np.linalg.det(a), rel=1e-4)
+    rng = np.random.default_rng(0)
+    centre = nodes.reshape(-1, 3).mean(axis=0)
+    regions = [(centre + rng.uniform(-5, 5, (200, 3)), np.full(200, 0.5)),
+               (centre + rng.uniform(-3, 3, (50, 3)), np.full(50, 2.0))]
+    vols = deform.RegionVolumes(grid, regions).volumes(u)
+    np.testing.assert_allclose(vols, np.array([100.0, 100.0]) * np.linalg.det(a), rtol=1e-4)
+    # folding: a reflected axis gives a negative determinant
+    flip = np.diag([1.0, -1.0, 1.0])
+    u_flip = np.moveaxis(nodes @ (flip - np.eye(3)).T, -1, 0).astype(np.float32)
+    assert deform.jacobian_min(u_flip, grid) == pytest.approx(-1.0, rel=1e-4)
+
+
+def test_inverse_of_a_strong_local_stretch():
+    """A smooth bump that stretches space 2.5-fold at its centre (plain fixed-point
+    inversion diverges there); the inverse maps every node back onto itself."""
+    from hearttwin.core.simulation import deform
+
+    grid = _rotated_grid(shape=(24, 22, 23), spacing=2.0)
+    nodes = grid.nodes_lps()
+    c = nodes.reshape(-1, 3).mean(axis=0)
+    d = nodes - c
+    # u = k d exp(-|d|^2 / s^2): grad u at the centre is k I (stretch 1 + k)
+    u = np.moveaxis(1.5 * d * np.exp(-np.sum(d ** 2, axis=-1) / 64.0)[..., None], -1, 0)
+    u = u.astype(np.float32)
+    assert deform.jacobian_min(u, grid) > 0.0
+    v = deform.invert(u, grid)
+    pre = nodes.reshape(-1, 3) + v.reshape(3, -1).T
+    back = pre + deform.interpolate(u, grid, pre).T
+    assert np.abs(back - nodes.reshape(-1, 3)).max() < 0.03
+    assert np.abs(v).max() > 3.0  # it really moved

@@ -164,8 +164,12 @@ def worst_values(phases: list[dict], family) -> dict:
 
 
 def circulation_for(measurements: dict, *, heart_rate_bpm=None, systolic=None, diastolic=None,
-                    progress=None):
-    """0D parameters personalised to the case's end-diastolic chamber volumes and vitals."""
+                    steps_per_beat: int | None = None, progress=None):
+    """0D parameters personalised to the case's end-diastolic chamber volumes and vitals.
+
+    ``steps_per_beat`` fixes the 0D time steps per beat (default: 10 ms steps,
+    see :func:`~.integrate.simulate`).
+    """
     from .params import CirculationParams
     from .personalise import fit
 
@@ -185,8 +189,8 @@ def circulation_for(measurements: dict, *, heart_rate_bpm=None, systolic=None, d
     if not targets:
         from .integrate import simulate
 
-        return params, simulate(params), []
-    fitted = fit(params, targets, progress=progress)
+        return params, simulate(params, steps_per_beat=steps_per_beat), []
+    fitted = fit(params, targets, progress=progress, steps_per_beat=steps_per_beat)
     warnings = [] if fitted.converged else [
         "The circulation could not match every chamber volume within 1%: the simulated "
         "volumes are the closest it reached."]
@@ -210,8 +214,13 @@ def curves_at(result, phases: np.ndarray) -> tuple[dict, np.ndarray]:
 def plan_cycle(labels, *, device_id: str, size=None, image=None, measurements: dict | None = None,
                pose=None, depth_mm: float | None = None, n_phases: int = 20,
                heart_rate_bpm=None, systolic=None, diastolic=None, ct_phase: float = 0.0,
-               motion: HeartMotion | None = None, progress=None) -> dict:
-    """The device fit at ``n_phases`` phases of the beating heart (DESIGN.md ``plan`` JSON)."""
+               motion: HeartMotion | None = None, steps_per_beat: int | None = None,
+               progress=None) -> dict:
+    """The device fit at ``n_phases`` phases of the beating heart (DESIGN.md ``plan`` JSON).
+
+    ``motion`` replaces the model motion (e.g. :meth:`HeartMotion.from_phases` of a
+    multi-phase CT); ``steps_per_beat`` fixes the 0D time steps per beat (default 10 ms).
+    """
     start = time.perf_counter()
     ctx = prepare(labels, device_id=device_id, size=size, image=image, measurements=measurements,
                   pose=pose, depth_mm=depth_mm, progress=jobs.SubProgress(progress, 0, 30, 100))
@@ -219,6 +228,7 @@ def plan_cycle(labels, *, device_id: str, size=None, image=None, measurements: d
     jobs.report(progress, 30, 100, "Circulation")
     params, result, warnings = circulation_for(ctx.measurements, heart_rate_bpm=heart_rate_bpm,
                                                systolic=systolic, diastolic=diastolic,
+                                               steps_per_beat=steps_per_beat,
                                                progress=jobs.SubProgress(progress, 30, 45, 100))
     ctx.warnings += warnings
     if motion is None:
@@ -253,9 +263,10 @@ def plan_cycle(labels, *, device_id: str, size=None, image=None, measurements: d
     jobs.report(progress, 95, 100, "Haemodynamics")
     haemo = device_haemodynamics(ctx, params, worst)
     out = plan_json(ctx, rows, worst, vs, haemo)
+    # the model follows the 0D curves; a registered motion gives its own volumes
+    volumes = motion.targets_ml or motion.fitted_ml or motion.chamber_volumes_ml()
     out["motion"] = {"method": motion.method, "phases": motion.n_phases,
-                     "chamber_volumes_ml": {k: np.round(v, 1).tolist()
-                                            for k, v in motion.targets_ml.items()}}
+                     "chamber_volumes_ml": {k: np.round(v, 1).tolist() for k, v in volumes.items()}}
     out["seconds"] = round(time.perf_counter() - start, 2)
     jobs.report(progress, 100, 100, "Plan done")
     return out

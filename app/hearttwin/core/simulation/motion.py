@@ -35,7 +35,7 @@ from ..imaging.volume import Volume
 from . import deform, label_warp
 from .deform import Grid
 from .motion_basis import (VolumeSolver, chamber_basis, find_annulus, fit_phase, freeze_in_root,
-                           label_points, root_fields)
+                           label_points, mask_box, root_fields)
 
 #: chamber key -> label (DESIGN.md)
 CHAMBERS = {"LV": 1, "RV": 2, "LA": 3, "RA": 4}
@@ -90,6 +90,21 @@ class MotionSettings:
     max_samples: int = 40_000
     basis_points: int = 2_000_000
     tolerance: float = 0.005
+
+
+def grid_around_heart(labels: Volume, grid_mm: float, pad_mm: float) -> Grid | None:
+    """The displacement grid over the bounding box of the heart labels (else of all labels).
+
+    None when the label map is empty.
+    """
+    arr = np.asarray(labels.array)
+    heart = (arr >= min(HEART_LABELS)) & (arr <= max(HEART_LABELS))
+    box = mask_box(heart) or mask_box(arr > 0)
+    if box is None:
+        return None
+    lo = labels.index_to_lps(np.array([b.start for b in box[::-1]], float))
+    hi = labels.index_to_lps(np.array([b.stop - 1 for b in box[::-1]], float))
+    return Grid.around(labels, lo, hi, grid_mm, pad_mm)
 
 
 @dataclass
@@ -165,17 +180,13 @@ class HeartMotion:
         if len(phases) != n:
             raise InputError(f"{len(phases)} phases given for volume curves of {n} values.")
         arr = np.asarray(labels.array)
-        counts = np.bincount(arr.ravel().astype(np.intp), minlength=8)
-        missing = [k for k in names if counts[CHAMBERS[k]] == 0]
+        counts = {k: int(np.count_nonzero(arr == CHAMBERS[k])) for k in names}
+        missing = [k for k in names if counts[k] == 0]
         if missing:
             raise InputError(f"The label map has no {', '.join(missing)}: segment it or drop "
                              "its volume curve.")
         jobs.report(progress, 0, 10, "Building the heart motion model")
-        heart = np.isin(arr, HEART_LABELS)
-        kji = np.argwhere(heart) if heart.any() else np.argwhere(arr > 0)
-        lo = labels.index_to_lps(kji.min(axis=0)[::-1].astype(float))
-        hi = labels.index_to_lps(kji.max(axis=0)[::-1].astype(float))
-        grid = Grid.around(labels, lo, hi, s.grid_mm, s.pad_mm)
+        grid = grid_around_heart(labels, s.grid_mm, s.pad_mm)
 
         bases = []
         for i, k in enumerate(names):
@@ -209,7 +220,7 @@ class HeartMotion:
 
         targets = {}
         for k in names:
-            v_ct = counts[CHAMBERS[k]] * labels.voxel_volume_mm3 / 1000.0
+            v_ct = counts[k] * labels.voxel_volume_mm3 / 1000.0
             c = curves[k]
             at_ct = float(np.interp(s.ct_phase, phases, c, period=1.0))
             if s.targets == "relative":
@@ -220,11 +231,9 @@ class HeartMotion:
                     warnings.append(f"The {k} volume curve gives {at_ct:.0f} mL at the CT phase "
                                     f"but the segmentation holds {v_ct:.0f} mL.")
         jobs.report(progress, 6, 10, "Fitting the chamber volumes")
-        samples = []
-        for k in names:
-            pts, w = label_points(labels, CHAMBERS[k], s.max_samples)
-            samples.append((deform.PointSampler(grid, pts), w))
-        v_ct = np.array([w.sum() for _, w in samples])
+        regions = [label_points(labels, CHAMBERS[k], s.max_samples) for k in names]
+        samples = deform.RegionVolumes(grid, regions, fov=labels)
+        v_ct = np.array([w.sum() for _, w in regions])
         coeffs = np.zeros((n, len(names_k)))
         fields = np.zeros((n, 3) + grid.shape, np.float32)
         fitted = {k: np.zeros(n) for k in names}
@@ -237,7 +246,7 @@ class HeartMotion:
             for done, p in enumerate(np.argsort(np.abs(log_target).max(axis=1))):
                 jobs.report(progress, 6 + 4 * done / n, 10, f"Fitting phase {done + 1}/{n}")
                 fields[p], vols = fit_phase(basis, grid, samples, v_ct, log_target[p],
-                                             coeffs[p], solver, s.tolerance, progress, labels)
+                                            coeffs[p], solver, s.tolerance, progress)
                 for i, k in enumerate(names):
                     fitted[k][p] = vols[i] / 1000.0
             if min(deform.jacobian_min(f, grid) for f in fields) <= 0.0:
@@ -324,6 +333,22 @@ class HeartMotion:
                                      self.inverse_field(phase_index), self.grid, progress)
         out.meta["phase"] = float(self.phases[int(phase_index)])
         return out
+
+    def chamber_volumes_ml(self, max_samples: int = 20_000) -> dict:
+        """Chamber volumes (mL) at every phase, ``{"LV": (P,), ...}``, from the map's Jacobian.
+
+        The integral of ``det(I + grad u)`` over each chamber's reference voxels
+        (points carried out of the image do not count), as the model fit
+        measures them; for any motion, e.g. one from registration.
+        """
+        arr = np.asarray(self.labels.array)
+        names = [k for k, lab in CHAMBERS.items() if np.any(arr == lab)]
+        if not names:
+            return {}
+        regions = [label_points(self.labels, CHAMBERS[k], max_samples) for k in names]
+        sampler = deform.RegionVolumes(self.grid, regions, fov=self.labels)
+        vols = np.array([sampler.volumes(f) for f in self.fields]) / 1000.0  # (P, K)
+        return {k: vols[:, i] for i, k in enumerate(names)}
 
     def label_volumes_ml(self, phase_index: int, warped: Volume | None = None) -> dict:
         """Volumes (mL) of the 7 structures in the warped label map (voxel counts)."""

@@ -49,21 +49,43 @@ def _plateau(x: np.ndarray, lo: float, hi: float, ramp: float) -> np.ndarray:
     return _smoothstep((x - (lo - ramp)) / ramp) * _smoothstep(((hi + ramp) - x) / ramp)
 
 
+def mask_box(mask: np.ndarray, pad: int = 0, align: int = 1):
+    """(z, y, x) slices of the bounding box of ``mask`` grown by ``pad`` voxels (clipped).
+
+    ``align`` > 1 moves each start down to a multiple of ``align`` (so a strided
+    subsample of the box is the same as one of the whole array). None if empty.
+    """
+    box = []
+    for axis in range(3):
+        other = tuple(a for a in range(3) if a != axis)
+        hit = np.flatnonzero(mask.any(axis=other))
+        if not len(hit):
+            return None
+        lo = max(int(hit[0]) - pad, 0)
+        box.append(slice(lo - lo % align, min(int(hit[-1]) + 1 + pad, mask.shape[axis])))
+    return tuple(box)
+
+
 def label_points(labels: Volume, label: int, max_points: int | None = None,
                  with_depth: bool = False):
     """LPS voxel centres of ``label`` (every ``s``-th voxel per axis) and their weight (mm3).
 
     Weights are scaled so they sum to the exact label volume. With
     ``with_depth`` also each point's distance (mm) to the label's border.
+    Only the label's bounding box is scanned after one comparison pass.
     """
-    arr = np.asarray(labels.array)
-    count = int(np.count_nonzero(arr == label))
+    mask = np.asarray(labels.array) == label
+    count = int(np.count_nonzero(mask))
     stride = 1
     if max_points and count > max_points:
         stride = int(np.ceil((count / max_points) ** (1.0 / 3.0)))
-    sub = arr[::stride, ::stride, ::stride] == label
+    box = mask_box(mask, align=stride) if count else None
+    if box is None:
+        box = (slice(0, 0),) * 3
+    sub = mask[box][::stride, ::stride, ::stride]
+    start = np.array([b.start for b in box])
     kji = np.argwhere(sub)
-    pts = labels.index_to_lps((kji * stride)[:, ::-1].astype(float))
+    pts = labels.index_to_lps((kji * stride + start)[:, ::-1].astype(float))
     w = np.full(len(pts), count * labels.voxel_volume_mm3 / max(len(pts), 1))
     if not with_depth:
         return pts, w
@@ -129,29 +151,45 @@ def chamber_basis(labels: Volume, label: int, grid: Grid, smoothing_mm: float,
 def find_annulus(labels: Volume) -> dict | None:
     """Aortic annulus from the LV/aorta interface: centre, normal (to the aorta), radius.
 
-    Returns None when the label map has no LV-aorta contact.
+    Returns None when the label map has no LV-aorta contact. Works in the
+    LV's bounding box (the contact lies within a voxel of it).
     """
     arr = np.asarray(labels.array)
-    lv = arr == LV_LABEL
-    ao = arr == AORTA_LABEL
-    if not lv.any() or not ao.any():
+    box = mask_box(arr == LV_LABEL, pad=1)
+    if box is None:
         return None
-    contact = ao & ndimage.binary_dilation(lv)
+    sub = arr[box]
+    ao = sub == AORTA_LABEL
+    if not ao.any():
+        return None
+    contact = ao & ndimage.binary_dilation(sub == LV_LABEL)
     if np.count_nonzero(contact) < 6:
         return None
-    pts = labels.index_to_lps(np.argwhere(contact)[:, ::-1].astype(float))
+    start = np.array([b.start for b in box])
+    pts = labels.index_to_lps((np.argwhere(contact) + start)[:, ::-1].astype(float))
     centre = pts.mean(axis=0)
     _, s, vt = np.linalg.svd(pts - centre, full_matrices=False)
     normal = vt[2]
     # orient towards the aorta: the aortic voxels near the annulus lie on the + side
-    near = labels.index_to_lps(np.argwhere(ao)[:, ::-1].astype(float))
-    near = near[np.linalg.norm(near - centre, axis=1) < 25.0]
+    near = _voxels_near(labels, AORTA_LABEL, centre, 25.0)
     if len(near) and np.dot(near.mean(axis=0) - centre, normal) < 0:
         normal = -normal
     radial = pts - centre - np.outer((pts - centre) @ normal, normal)
     radius = float(np.sqrt(np.mean(np.sum(radial ** 2, axis=1)) * 2.0))
     return {"centre_lps": centre, "normal_lps": normal, "radius_mm": radius,
             "points_lps": pts}
+
+
+def _voxels_near(labels: Volume, label: int, centre, radius_mm: float) -> np.ndarray:
+    """LPS centres of the ``label`` voxels within ``radius_mm`` of ``centre`` (a box scan)."""
+    c = labels.lps_to_index(np.asarray(centre, float))[::-1]  # (k, j, i)
+    r = radius_mm / np.array(labels.spacing)[::-1] + 1.0
+    shape = np.array(labels.array.shape)
+    lo = np.clip(np.floor(c - r), 0, shape).astype(int)
+    hi = np.clip(np.ceil(c + r) + 1, 0, shape).astype(int)
+    sub = np.asarray(labels.array)[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]] == label
+    pts = labels.index_to_lps((np.argwhere(sub) + lo)[:, ::-1].astype(float))
+    return pts[np.linalg.norm(pts - centre, axis=1) < radius_mm]
 
 
 def root_fields(grid: Grid, annulus: dict, height_mm: float = 30.0, below_mm: float = 12.0,
@@ -216,14 +254,15 @@ class VolumeSolver:
         self.points.append((a.copy(), r.copy()))
 
 
-def fit_phase(basis, grid, samples, v_ct, tau, coeffs_row, solver, tol, progress, fov,
-               max_iter=12):
+def fit_phase(basis, grid, samples, v_ct, tau, coeffs_row, solver, tol, progress,
+              max_iter=12):
     """Chamber coefficients of one phase: flow, measure volumes, Broyden step.
 
-    Fills ``coeffs_row[:k]`` and returns the phase's displacement and chamber
-    volumes (mm3); raises ProcessingError if the volumes cannot be reached.
+    ``samples`` is a :class:`~.deform.RegionVolumes` of the ``k`` chambers. Fills
+    ``coeffs_row[:k]`` and returns the phase's displacement and chamber volumes
+    (mm3); raises ProcessingError if the volumes cannot be reached.
     """
-    k = len(samples)
+    k = samples.n_regions
     last = None
     for _ in range(max_iter):
         jobs.check(progress)
@@ -233,8 +272,7 @@ def fit_phase(basis, grid, samples, v_ct, tau, coeffs_row, solver, tol, progress
         coeffs_row[:k] = solver.guess(tau, anchor)
         v = np.tensordot(coeffs_row.astype(np.float32), basis, axes=1)
         u = deform.exponentiate(v, grid)
-        rows = deform.field_rows(u)
-        vols = np.array([deform.chamber_volume(rows, sampler, w, fov) for sampler, w in samples])
+        vols = samples.volumes(u)
         r = np.log(vols / v_ct)
         solver.add(coeffs_row[:k], r, anchor)
         last = solver.points[-1]

@@ -24,18 +24,23 @@ from .. import jobs
 from ..errors import InputError
 from ..imaging.volume import Volume
 from .deform import Grid
-from .motion import HEART_LABELS, HeartMotion
+from .motion import HEART_LABELS, HeartMotion, grid_around_heart
 
 #: HU window the demons forces see: blood pools against myocardium and fat
 WINDOW_HU = (-200.0, 600.0)
 
 
-def _on_grid(image: Volume, grid: Grid, spacing: float, smooth_mm: float) -> sitk.Image:
-    """The image windowed, smoothed and resampled on ``grid``'s box at ``spacing``."""
+def _prepared(image: Volume, smooth_mm: float) -> sitk.Image:
+    """The image windowed and smoothed (once, for every resolution level)."""
     img = sitk.Cast(image.to_sitk(), sitk.sitkFloat32)
     img = sitk.Clamp(img, sitk.sitkFloat32, *WINDOW_HU)
     if smooth_mm > 0:
         img = sitk.SmoothingRecursiveGaussian(img, smooth_mm)
+    return img
+
+
+def _on_grid(img: sitk.Image, grid: Grid, spacing: float) -> sitk.Image:
+    """A prepared image resampled on ``grid``'s box at ``spacing``."""
     extent = (np.array(grid.shape[::-1]) - 1) * grid.spacing
     size = [int(n) for n in np.maximum(np.round(extent / spacing).astype(int) + 1, 2)]
     ref = sitk.Image(size, sitk.sitkFloat32)
@@ -89,7 +94,9 @@ def register_phases(images: list, labels: Volume, phases=None, *, reference: int
     Returns
     -------
     HeartMotion
-        With ``method == "registration"``; the reference phase does not move.
+        With ``method == "registration"``; the reference phase does not move;
+        ``fitted_ml`` holds the chamber volumes the registered maps give
+        (:meth:`HeartMotion.chamber_volumes_ml`).
 
     Raises
     ------
@@ -106,24 +113,22 @@ def register_phases(images: list, labels: Volume, phases=None, *, reference: int
     if not 0 <= reference < n:
         raise InputError(f"Reference phase {reference} is out of range (0-{n - 1}).")
     arr = np.asarray(labels.array)
-    heart = np.isin(arr, HEART_LABELS)
-    if not heart.any():
+    if not np.any((arr >= min(HEART_LABELS)) & (arr <= max(HEART_LABELS))):
         raise InputError("The label map holds no heart structure (labels 1-7).")
-    kji = np.argwhere(heart)
-    lo = labels.index_to_lps(kji.min(axis=0)[::-1].astype(float))
-    hi = labels.index_to_lps(kji.max(axis=0)[::-1].astype(float))
-    grid = Grid.around(labels, lo, hi, grid_mm, pad_mm)
+    grid = grid_around_heart(labels, grid_mm, pad_mm)
 
     levels = (2.0 * grid_mm, grid_mm)
-    fixed = [_on_grid(images[reference], grid, sp, smooth_mm) for sp in levels]
+    ref_img = _prepared(images[reference], smooth_mm)
+    fixed = [_on_grid(ref_img, grid, sp) for sp in levels]
     fields = np.zeros((n, 3) + grid.shape, np.float32)
     others = [p for p in range(n) if p != reference]
     for done, p in enumerate(others):
         span = jobs.SubProgress(progress, done, done + 1, len(others))
         jobs.report(progress, done, len(others), f"Registering phase {p + 1}/{n}")
         field = None
+        img = _prepared(images[p], smooth_mm)
         for level, sp in enumerate(levels):
-            moving = _on_grid(images[p], grid, sp, smooth_mm)
+            moving = _on_grid(img, grid, sp)
             if field is not None:  # upsample the coarse field as the starting point
                 field = sitk.Resample(field, fixed[level], sitk.Transform(), sitk.sitkLinear,
                                       0.0, sitk.sitkVectorFloat64)
@@ -133,5 +138,7 @@ def register_phases(images: list, labels: Volume, phases=None, *, reference: int
         disp = sitk.GetArrayFromImage(field)  # (nz, ny, nx, 3), LPS mm
         fields[p] = np.moveaxis(disp, -1, 0)[:, :grid.shape[0], :grid.shape[1], :grid.shape[2]]
     jobs.report(progress, len(others), len(others), "Phases registered")
-    return HeartMotion(labels=labels, grid=grid, fields=fields, phases=phases,
-                       method="registration")
+    motion = HeartMotion(labels=labels, grid=grid, fields=fields, phases=phases,
+                         method="registration")
+    motion.fitted_ml = motion.chamber_volumes_ml()
+    return motion
