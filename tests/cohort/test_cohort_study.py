@@ -119,7 +119,10 @@ def test_batch_plans_patients_and_records_a_failing_one(built):
     out = run_batch([patients[0], bad, patients[2]], base,
                     {"devices": {DEVICE: [23, 26, 29]}, "phases": 4})
     rows = out["rows"]
-    assert len(rows) == 9 and out["timings"]["plans"] == 9
+    t = out["timings"]
+    assert len(rows) == 9 and t["plans"] == 9
+    assert t["wall"] >= t["native_sim"] + t["fit"] + t["device_sim"] > 0 and t["cpu"] > 0
+    assert t["finished"] - t["started"] == pytest.approx(t["wall"], abs=0.05)
     failed = [r for r in rows if r["status"] == "error"]
     assert {r["patient_id"] for r in failed} == {bad.patient_id} and len(failed) == 3
     assert all("Heart rate" in r["error"] for r in failed)
@@ -165,6 +168,25 @@ def test_local_cluster_study_resumes_where_it_stopped(built, tmp_path, capsys):
     assert cli_main(argv + ["--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["rows_written"] == 0 and info["workers"] == 0
+
+
+def test_local_cluster_workers_run_one_thread_per_library_and_keep_freed_memory():
+    """The environment reaches the worker processes before numpy loads (set at spawn)."""
+    from hearttwin.cohort.runner import WORKER_ENV, dask_client
+
+    def probe():
+        import dask
+        return ({k: os.environ.get(k) for k in WORKER_ENV},
+                dask.config.get("distributed.worker.profile.enabled"), os.getpid())
+
+    with dask_client(None, 2) as client:
+        client.wait_for_workers(2)
+        seen = list(client.run(probe).values())
+    assert len({pid for *_, pid in seen}) == 2 and os.getpid() not in {pid for *_, pid in seen}
+    for env, profiling, _ in seen:
+        assert env["OPENBLAS_NUM_THREADS"] == env["OMP_NUM_THREADS"] == "1"
+        assert int(env["MALLOC_TRIM_THRESHOLD_"]) >= 1 << 20  # not Dask's 65536
+        assert profiling is False
 
 
 def _free_port() -> int:

@@ -171,6 +171,40 @@ def test_study_folder_must_hold_the_same_study(tmp_path):
         StudySpec({"thv-balloon": [24]}, n_patients=4)
 
 
+
+def test_batches_are_large_and_the_same_for_one_or_two_workers_on_a_large_study():
+    from hearttwin.cohort.study import MAX_BATCH, TASKS_PER_WORKER
+
+    spec = StudySpec({"thv-balloon": [23]}, n_patients=600, bases=["phantom:small:0"])
+    # a large study: full batches whatever the workers (the 0D runs cost per batch, not per patient)
+    assert spec.batch_for(600, 1) == spec.batch_for(600, 2) == MAX_BATCH >= 24
+    # a small one: still TASKS_PER_WORKER tasks per worker, so a lost worker delays little
+    b = spec.batch_for(40, 2)
+    assert -(-40 // b) >= TASKS_PER_WORKER * 2 and b < MAX_BATCH
+    assert spec.batch_for(3, 2) == 1
+    assert dataclasses.replace(spec, batch_size=5).batch_for(600, 2) == 5
+
+
+def test_batches_split_evenly_per_base_and_fill_the_last_round():
+    from hearttwin.cohort.runner import split_batches
+
+    todo = sample_patients(200, seed=1, bases=["a", "b", "c"])
+    per_base = {k: sum(p.base == k for p in todo) for k in "abc"}
+    plain = split_batches(todo, list("abc"), 25)
+    assert len(plain) == sum(-(-n // 25) for n in per_base.values())
+    for workers in (1, 2, 3):
+        chunks = split_batches(todo, list("abc"), 25, workers)
+        assert sorted(p.patient_id for c in chunks for p in c) == sorted(p.patient_id for p in todo)
+        assert all(len({p.base for p in c}) == 1 and 12.5 <= len(c) <= 25 for c in chunks)
+        assert len(chunks) % workers == 0
+        for k, n in per_base.items():  # even: a base's batches differ by at most one patient
+            sizes = [len(c) for c in chunks if c[0].base == k]
+            assert sum(sizes) == n and max(sizes) - min(sizes) <= 1
+    # batches cannot shrink below half the size: the round stays short
+    assert len(split_batches(todo[:3], list("abc"), 25, 2)) == len({p.base for p in todo[:3]})
+    tiny = split_batches(todo[:5], list("abc"), 1, 2)
+    assert all(len(c) == 1 for c in tiny) and len(tiny) == 5
+
 def test_success_and_risk_tables():
     rows = [dict(_row("P1", "23"), overall="pass", is_recommended="1", recommended_size="23"),
             dict(_row("P2", "23"), overall="fail", is_recommended="1", recommended_size="23",

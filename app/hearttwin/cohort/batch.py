@@ -44,8 +44,11 @@ def run_batch(patients: list, base, study: dict) -> dict:
     -------
     dict
         ``{"rows": [dict], "timings": {"native_sim", "fit", "device_sim": seconds,
-        "plans": int, "patients": int}, "host": "node:pid"}`` (which worker process ran it).
+        "plans": int, "patients": int, "wall", "cpu": seconds of the whole call (CPU:
+        this process's, all threads), "started", "finished": epoch seconds},
+        "host": "node:pid"}`` (which worker process ran it).
     """
+    started, cpu0 = time.time(), time.process_time()
     t0 = time.perf_counter()
     phases = cycle_phases(study.get("phases", 10))
     n_around = int(study.get("n_around", 72))
@@ -82,7 +85,9 @@ def run_batch(patients: list, base, study: dict) -> dict:
     for row in rows:
         row["seconds"] = round(row.get("seconds", 0.0) + share, 4)
     return {"rows": rows, "timings": {"native_sim": t_native, "fit": t_fit, "device_sim": t_device,
-                                      "plans": len(rows), "patients": len(patients)},
+                                      "plans": len(rows), "patients": len(patients),
+                                      "wall": time.perf_counter() - t0, "cpu": time.process_time() - cpu0,
+                                      "started": started, "finished": time.time()},
             "host": f"{os.uname().nodename}:{os.getpid()}"}
 
 
