@@ -76,10 +76,12 @@ def time_version(command: list[str]) -> float:
 
 
 def measure(command: list[str], repeats: int) -> dict:
+    load = os.getloadavg()[0]  # other work on the machine slows a start: recorded with the figures
     cold_dropped = drop_page_cache()
     cold = time_to_window(command)
     warm = [time_to_window(command) for _ in range(max(1, repeats))]
-    return {"command": " ".join(command), "cold_s": round(cold, 2), "cold_after_cache_drop": cold_dropped,
+    return {"command": " ".join(command), "load_1min": round(load, 2), "cold_s": round(cold, 2),
+            "cold_after_cache_drop": cold_dropped,
             "warm_median_s": round(statistics.median(warm), 2), "warm_s": [round(w, 2) for w in warm],
             "version_s": round(min(time_version(command) for _ in range(3)), 2)}
 
@@ -141,7 +143,8 @@ def main() -> int:
             r = results[key]
             cache = "after dropping the page cache" if r["cold_after_cache_drop"] else "page cache not dropped"
             print(f"{key:<7} ready window: cold {r['cold_s']:.2f} s ({cache}), warm median "
-                  f"{r['warm_median_s']:.2f} s; --version {r['version_s']:.2f} s   [{r['command']}]")
+                  f"{r['warm_median_s']:.2f} s; --version {r['version_s']:.2f} s; load average "
+                  f"{r['load_1min']:.2f} on {os.cpu_count()} CPUs   [{r['command']}]")
     if "bundle" in results:
         b = results["bundle"]
         print(f"bundle  {b['unpacked_mb']:.0f} MB unpacked ({b['path']}); largest:")
