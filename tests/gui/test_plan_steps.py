@@ -302,3 +302,72 @@ def test_new_case_discards(planned):
     assert asked == ["Unsaved changes"] and window.session.case is None
     assert window.state.volume is None and window.state.device is None
     assert not [r for r in autosave.pending() if r.case_id == case.case_id]
+
+
+@pytest.mark.slow
+def test_walkthrough_on_the_sample_case(qapp, tmp_path, screenshot):
+    """The README walkthrough, step by step on sample_dicom, as a user drives it (its screenshots
+    are docs/screenshots/, see scripts/screenshots.sh)."""
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[2] / "sample_dicom"
+    bot = Bot()
+    window = make_window(bot)
+    view = window.views.view3d
+    try:
+        # 1. Data: open the folder; its only CT series loads
+        open_and_load(bot, window, sample)
+        assert window.panel("data").table.rowCount() >= 1
+        screenshot("walkthrough_1_data", window)
+        # 2. Segment: automatic segmentation, then the 3D surfaces
+        window.show_step("segment")
+        window.panel("segment").auto_button.click()
+        bot.waitUntil(lambda: window.job is None and bool(window.session.surfaces), timeout=300000)
+        _idle(bot, window)
+        assert set(np.unique(window.session.labels.array)) >= {1, 2, 3, 4, 5, 6, 7}
+        bot.waitUntil(lambda: view.frame_current, timeout=60000)
+        screenshot("walkthrough_2_segment", window)
+        # 3. Model & measure
+        window.show_step("model")
+        window.panel("model").measure_button.click()
+        _idle(bot, window)
+        assert window.session.case.measurements["annulus"]["area_mm2"] > 200
+        screenshot("walkthrough_3_measure", window)
+        # 4. Device: the recommended balloon-expandable valve, placed automatically, 1 mm deeper
+        window.show_step("device")
+        device = window.panel("device")
+        device.select("thv-balloon")
+        device.place_button.click()
+        _idle(bot, window)
+        window.actions_by_name["device_depth_plus"].trigger()
+        assert window.session.case.history[-1].name == "move_device"
+        bot.waitUntil(lambda: view.frame_current, timeout=60000)
+        screenshot("walkthrough_4_device", window)
+        # 5. Simulate: the cycle, then the beating heart at its worst phase
+        window.show_step("simulate")
+        simulate = window.panel("simulate")
+        simulate.run_button.click()
+        _idle(bot, window)
+        assert simulate.frames_current()
+        simulate.play()
+        bot.wait(500)
+        simulate.pause()
+        simulate.slider.setValue(simulate.worst_index(simulate.metric_combo.currentText()))
+        assert view.points is not None
+        bot.waitUntil(lambda: view.frame_current, timeout=60000)
+        screenshot("walkthrough_5_simulate", window)
+        # 6. Report, and the case saved
+        window.show_step("report")
+        out = tmp_path / "plan.html"
+        window.panel("report").write(out)
+        _idle(bot, window, 300000)
+        assert out.exists() and window.panel("device").ctx.family.family in out.read_text(encoding="utf-8")
+        window.case_files.save_to(tmp_path / "sample.htwin")
+        _idle(bot, window)
+        assert (tmp_path / "sample.htwin").exists() and not window.session.case.dirty
+        bot.waitUntil(lambda: view.frame_current, timeout=60000)
+        screenshot("walkthrough_6_report", window)
+    finally:
+        window.case_files.close()
+        window.close()
+        shiboken6.delete(window)

@@ -181,3 +181,41 @@ def test_cancel_button_stops_a_job(qtbot, window):
     wait_idle(qtbot, window)
     assert results == [] and not window.job_bar.isVisible()
     assert "cancelled" in window.statusBar().currentMessage()
+
+
+def _ctrl_wheel(view, notches):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+
+    centre = QPointF(view.width() / 2, view.height() / 2)
+    event = QWheelEvent(centre, view.mapToGlobal(centre), QPoint(0, 0), QPoint(0, 120 * notches),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.ControlModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(view, event)
+
+
+def test_linked_slice_zoom(qtbot, window, phantom_dir):
+    open_and_load(qtbot, window, phantom_dir)
+    views = window.views.views
+    assert window.views.link_zoom and window.actions_by_name["link_zoom"].isChecked()
+    widths = {p: views[p].image_rect().width() for p in ("axial", "coronal", "sagittal")}
+    _ctrl_wheel(views["axial"], 2)
+    factor = 1.15 ** 2
+    for plane in ("axial", "coronal", "sagittal"):
+        assert views[plane].zoom == pytest.approx(factor)
+        assert views[plane].image_rect().width() == pytest.approx(widths[plane] * factor, rel=1e-6)
+    _ctrl_wheel(views["sagittal"], -1)  # any view drives the others
+    assert views["axial"].zoom == pytest.approx(1.15) and views["coronal"].zoom == pytest.approx(1.15)
+    # unlinked: only the view under the wheel zooms
+    window.actions_by_name["link_zoom"].setChecked(False)
+    _ctrl_wheel(views["coronal"], 1)
+    assert views["coronal"].zoom == pytest.approx(1.15 ** 2)
+    assert views["axial"].zoom == pytest.approx(1.15) and views["sagittal"].zoom == pytest.approx(1.15)
+    # linking again matches the others to the axial view; the choice is remembered
+    window.actions_by_name["link_zoom"].setChecked(True)
+    assert views["coronal"].zoom == pytest.approx(1.15)
+    window.actions_by_name["link_zoom"].setChecked(False)
+    window.save_state()
+    assert settings.settings().value("views/link_zoom") in (False, "false")
+    window.actions_by_name["link_zoom"].setChecked(True)
+    window.save_state()

@@ -1,4 +1,10 @@
-"""Menus, toolbar and keyboard shortcuts of the main window."""
+"""Menus, toolbar and keyboard shortcuts of the main window.
+
+Step actions (e.g. the device move keys) are window-wide shortcuts enabled
+only while their workflow step is shown (:func:`set_step_actions`), so they
+work whichever view has the keyboard focus and never steal keys (arrows,
+PageUp/PageDown scroll the slices) on the other steps.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QMessageBox
 
 from .. import __version__
 from . import display, settings
+from .panels.device_panel import KEYS as DEVICE_KEYS
 
 #: view layouts in the View menu: (layout, menu text, shortcut)
 LAYOUT_ACTIONS = (("four", "&Four views", "Alt+0"), ("axial", "&Axial", "Alt+1"),
@@ -97,6 +104,12 @@ def build_menus(window) -> None:
     acts["reset_3d"] = _action(window, "Reset 3D camera", window.views.view3d.reset_camera, None,
                                "Anterior view of the heart")
     view_menu.addAction(acts["reset_3d"])
+    acts["link_zoom"] = a = QAction("&Link slice zoom", window)
+    a.setCheckable(True)
+    a.setChecked(window.views.link_zoom)
+    a.setStatusTip("Zoom the three slice views together (Ctrl+wheel on any of them)")
+    a.toggled.connect(window.views.set_link_zoom)
+    view_menu.addAction(a)
 
     steps_menu = mb.addMenu("&Workflow")
     for n, key in enumerate(window.panel_by_key):
@@ -106,6 +119,22 @@ def build_menus(window) -> None:
     acts["auto_segment"] = _action(window, "Segment automatically", seg.run_auto, "Ctrl+Shift+A")
     steps_menu.addSeparator()
     steps_menu.addAction(acts["auto_segment"])
+    device_menu = steps_menu.addMenu("&Move device")
+    device = window.panel_by_key["device"]
+    for key, (what, amount, text) in DEVICE_KEYS.items():
+        name = f"device_{what}_{'plus' if amount > 0 else 'minus'}"
+        acts[name] = a = _action(window, text, partial(device.key_action, key), QKeySequence(key),
+                                 "Adjust the placed device (Device step)")
+        a.setData("device")  # the step whose keys these are
+        window.addAction(a)  # a window-wide shortcut, also with the menu closed
+        device_menu.addAction(a)
+    simulate = window.panel_by_key["simulate"]
+    acts["play_cycle"] = a = _action(window, "&Play/pause the beating heart", simulate.play_button.toggle,
+                                     "Space", "Play or pause the beating heart (Simulate step)")
+    a.setData("simulate")
+    window.addAction(a)
+    steps_menu.addAction(a)
+    set_step_actions(window, None)
 
     help_menu = mb.addMenu("&Help")
     help_menu.addAction(_action(window, "&About HeartTwin", partial(_about, window)))
@@ -121,6 +150,13 @@ def build_menus(window) -> None:
     combo.addItems(list(display.PRESETS))
     combo.textActivated.connect(window.state.apply_preset)
     bar.addWidget(combo)
+
+
+def set_step_actions(window, step: str | None) -> None:
+    """Enable the actions of workflow step ``step`` (their ``data()``), disable the other steps'."""
+    for act in getattr(window, "actions_by_name", {}).values():
+        if act.data():
+            act.setEnabled(act.data() == step)
 
 
 def fill_recent_menu(window) -> None:

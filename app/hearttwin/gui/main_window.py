@@ -8,9 +8,8 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import (QApplication, QFileDialog, QListWidget, QListWidgetItem, QMainWindow, QScrollArea,
                                QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
-from ..core.imaging import load_volume, scan
 from . import error_dialog, process_jobs, settings, workers
-from .actions import build_menus
+from .actions import build_menus, set_step_actions
 from .case_files import CaseFiles
 from .job_bar import JobBar
 from .panels import STEPS
@@ -104,7 +103,11 @@ class MainWindow(QMainWindow):
 
     def _on_step(self, row: int) -> None:
         if row >= 0:
+            previous = self.panels.currentWidget()
+            if previous is not None and previous is not self.panels.widget(row):
+                getattr(previous, "deactivated", lambda: None)()
             self.panels.setCurrentIndex(row)
+            set_step_actions(self, self.panels.currentWidget().key)
             self.panels.currentWidget().activated()
 
     def _update_steps(self) -> None:
@@ -186,6 +189,8 @@ class MainWindow(QMainWindow):
         path = str(path)
         if path.lower().endswith(".htwin"):
             return self.case_files.open(path) if self.case_files.confirm_discard() else None
+        from ..core.imaging import scan
+
         self.show_step("data")
         return self.run_job("Scanning", scan, path, on_done=lambda result: self._on_scanned(path, result))
 
@@ -200,6 +205,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{len(result.series)} series found: choose one and press Load.", 8000)
 
     def load_series(self, info, phase: int = 0) -> workers.Job | None:
+        from ..core.imaging import load_volume
+
         return self.run_job(f"Loading series {info.label}", load_volume, info, phase=phase,
                             on_done=lambda volume: self._on_loaded(volume, info, phase))
 
@@ -299,6 +306,8 @@ class MainWindow(QMainWindow):
         sizes = s.value("window/splitter")
         if isinstance(sizes, QByteArray):
             self.splitter.restoreState(sizes)
+        link = s.value("views/link_zoom", True)
+        self.actions_by_name["link_zoom"].setChecked(link not in (False, "false", "0", 0))
         layout = s.value("window/layout", "four")
         if layout in ("four", "axial", "coronal", "sagittal", "3d"):
             self.views.set_layout(layout)
@@ -309,6 +318,7 @@ class MainWindow(QMainWindow):
         s.setValue("window/state", self.saveState())
         s.setValue("window/splitter", self.splitter.saveState())
         s.setValue("window/layout", self.views.current)
+        s.setValue("views/link_zoom", self.views.link_zoom)
         s.sync()
 
     def closeEvent(self, event) -> None:  # noqa: N802

@@ -49,6 +49,111 @@ def export_models(labels, folder, *, fmt: str = "stl", printable: bool = False, 
     return out
 
 
+def cycle_motion(labels, measurements: dict | None, *, n_phases: int, heart_rate_bpm=None, systolic=None,
+                 diastolic=None, progress=None):
+    """The heart motion :func:`~hearttwin.core.simulation.cycle.plan_cycle` fits for these inputs.
+
+    The same steps and settings as the plan over the cycle (0D circulation
+    personalised to the chamber volumes, relative volume targets, the cycle's
+    motion grid), so the animation shows the motion the fit was computed on.
+    Without measured chamber volumes, the label map's voxel counts stand in.
+    """
+    from ..core.simulation import cycle
+    from ..core.simulation.motion import CHAMBERS, HeartMotion, MotionSettings
+
+    measurements = dict(measurements or {})
+    if not measurements.get("chambers"):
+        counts = np.bincount(np.asarray(labels.array).ravel().astype(np.intp), minlength=8)
+        ml = labels.voxel_volume_mm3 / 1000.0
+        measurements["chambers"] = {k: {"volume_ml": float(counts[v] * ml)} for k, v in CHAMBERS.items()}
+    _params, result, _warnings = cycle.circulation_for(
+        measurements, heart_rate_bpm=heart_rate_bpm, systolic=systolic, diastolic=diastolic,
+        progress=jobs.SubProgress(progress, 0, 10, 100))
+    phases = np.arange(int(n_phases)) / float(n_phases)
+    curves, p_ao = cycle.curves_at(result, phases)
+    chambers = measurements["chambers"]
+    present = {k: v for k, v in curves.items() if (chambers.get(k) or {}).get("volume_ml")}
+    return HeartMotion.fit(labels, present, p_ao, phases,
+                           settings=MotionSettings(targets="relative", **cycle.CYCLE_MOTION),
+                           progress=jobs.SubProgress(progress, 10, 100, 100))
+
+
+def cycle_frames(motion, surface_points: dict, device_points=None, pose=None) -> dict:
+    """Every phase's point positions of the shown surfaces and the device, for the animation.
+
+    Parameters
+    ----------
+    motion : HeartMotion
+    surface_points : dict
+        ``{label: (N, 3)}`` points (LPS mm) of the 3D view's surfaces at the CT phase.
+    device_points : array_like (M, 3), optional
+        The placed device's surface points at ``pose``.
+    pose : array_like (4, 4), optional
+        The device pose; at each phase it moves rigidly with the tissue at its
+        seat, as in the plan over the cycle (its origin and a point 10 mm up
+        its axis are carried by the motion).
+
+    Returns
+    -------
+    dict
+        ``{"phases": (P,), "surfaces": {label: (P, N, 3) float32},
+        "device": (P, M, 3) float32 or None, "poses": (P, 4, 4) or None}``.
+    """
+    from ..core.devices.placement import pose_from
+
+    surfaces = {}
+    for label, pts in surface_points.items():
+        pts = np.asarray(pts, float).reshape(-1, 3)
+        surfaces[int(label)] = (pts[None] + motion.displacements(pts)).astype(np.float32)
+    device = poses = None
+    if device_points is not None and pose is not None:
+        pose = np.asarray(pose, float)
+        o, z = pose[:3, 3], pose[:3, 2]
+        ends = np.vstack([o, o + 10.0 * z])
+        ends = ends[None] + motion.displacements(ends)  # (P, 2, 3)
+        local = (np.asarray(device_points, float).reshape(-1, 3) - o) @ pose[:3, :3]
+        poses = np.array([pose_from(a, (b - a) / np.linalg.norm(b - a), reference=pose[:3, 0])
+                          for a, b in ends])
+        device = np.stack([local @ p[:3, :3].T + p[:3, 3] for p in poses]).astype(np.float32)
+    return {"phases": np.asarray(motion.phases, float), "surfaces": surfaces, "device": device,
+            "poses": poses}
+
+
+def simulate_cycle(labels, *, device_id: str, size, pose, image=None, measurements: dict | None = None,
+                   n_phases: int = 20, heart_rate_bpm=None, systolic=None, diastolic=None,
+                   surface_points: dict | None = None, device_points=None, progress=None) -> tuple[dict, dict]:
+    """The plan over the cycle and its animation frames, from one fit of the heart motion.
+
+    Returns ``(plan, frames)``: the ``plan`` JSON of
+    :func:`~hearttwin.core.simulation.cycle.plan_cycle` and the
+    :func:`cycle_frames` of ``surface_points`` and ``device_points``.
+    """
+    from ..core.simulation.cycle import plan_cycle
+
+    vitals = {"heart_rate_bpm": heart_rate_bpm, "systolic": systolic, "diastolic": diastolic}
+    motion = cycle_motion(labels, measurements, n_phases=n_phases, progress=jobs.SubProgress(progress, 0, 45, 100),
+                          **vitals)
+    plan = plan_cycle(labels, device_id=device_id, size=size, image=image, measurements=measurements, pose=pose,
+                      n_phases=n_phases, motion=motion, progress=jobs.SubProgress(progress, 45, 95, 100), **vitals)
+    plan["warnings"] = list(plan.get("warnings") or []) + [w for w in motion.warnings
+                                                           if w not in (plan.get("warnings") or [])]
+    jobs.report(progress, 95, 100, "Animation frames")
+    frames = cycle_frames(motion, surface_points or {}, device_points, pose)
+    jobs.report(progress, 100, 100, "Cycle simulated")
+    return plan, frames
+
+
+def animation_frames(labels, *, measurements: dict | None, n_phases: int, surface_points: dict,
+                     device_points=None, pose=None, heart_rate_bpm=None, systolic=None, diastolic=None,
+                     progress=None) -> dict:
+    """The :func:`cycle_frames` of a plan computed earlier (e.g. a reopened case)."""
+    motion = cycle_motion(labels, measurements, n_phases=n_phases, heart_rate_bpm=heart_rate_bpm,
+                          systolic=systolic, diastolic=diastolic, progress=jobs.SubProgress(progress, 0, 95, 100))
+    frames = cycle_frames(motion, surface_points, device_points, pose)
+    jobs.report(progress, 100, 100, "Animation frames")
+    return frames
+
+
 def same_device(plan: dict, device: dict) -> bool:
     """Whether ``plan`` (a plan JSON) is of ``device`` as placed now (same id, size and pose)."""
     pose = plan.get("pose_lps")

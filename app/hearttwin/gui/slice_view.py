@@ -27,6 +27,8 @@ class SliceView(QWidget):
     """One plane of the current image with crosshair, overlay and orientation letters."""
 
     maximise_requested = Signal(str)
+    #: the user zoomed this view (the new factor)
+    zoom_changed = Signal(float)
 
     def __init__(self, state: ViewState, plane: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -232,11 +234,16 @@ class SliceView(QWidget):
         if not steps:
             return
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            self.zoom = min(max(self.zoom * (1.15 ** steps), 0.25), 16.0)
-            self.update()
+            self.set_zoom(self.zoom * (1.15 ** steps))
+            self.zoom_changed.emit(self.zoom)
         else:
             self.state.step_slice(self.plane, int(np.sign(steps) * max(1, round(abs(steps)))))
         event.accept()
+
+    def set_zoom(self, factor: float) -> None:
+        """Magnify the slice by ``factor`` (1: the whole slice fits), within 0.25-16."""
+        self.zoom = min(max(float(factor), 0.25), 16.0)
+        self.update()
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         k = event.key()

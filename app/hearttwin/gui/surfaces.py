@@ -17,7 +17,6 @@ from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
 from vtkmodules.vtkFiltersCore import vtkMassProperties, vtkPolyDataNormals, vtkQuadricClustering
 
 from ..core import jobs
-from ..core.mesh.surfaces import surfaces_from_labels
 
 #: total triangles shown in the 3D view, shared between structures by size
 DISPLAY_TRIANGLES = 80_000
@@ -27,6 +26,8 @@ MIN_TRIANGLES = 2_000
 
 def display_surfaces(labels, *, budget: int = DISPLAY_TRIANGLES, progress=None) -> dict:
     """``{label: vtkPolyData}`` in LPS mm with at most about ``budget`` triangles in all."""
+    from ..core.mesh.surfaces import surfaces_from_labels
+
     full = surfaces_from_labels(labels, progress=jobs.SubProgress(progress, 0, 60, 100))
     total = sum(p.GetNumberOfPolys() for p in full.values())
     if total <= budget:
@@ -43,17 +44,23 @@ def display_surfaces(labels, *, budget: int = DISPLAY_TRIANGLES, progress=None) 
 def surface_arrays(labels, *, budget: int = DISPLAY_TRIANGLES, progress=None) -> dict:
     """:func:`display_surfaces` as picklable arrays: ``{label: {"points", "offsets",
     "connectivity", "normals"}}``."""
-    out = {}
-    for label, poly in display_surfaces(labels, budget=budget, progress=progress).items():
-        cells = poly.GetPolys()
-        normals = poly.GetPointData().GetNormals()
-        out[int(label)] = {
-            "points": vtk_to_numpy(poly.GetPoints().GetData()).astype(np.float32),
-            "offsets": vtk_to_numpy(cells.GetOffsetsArray()).astype(np.int64),
-            "connectivity": vtk_to_numpy(cells.GetConnectivityArray()).astype(np.int64),
-            "normals": None if normals is None else vtk_to_numpy(normals).astype(np.float32),
-        }
-    return out
+    return {int(label): arrays_from_polydata(poly)
+            for label, poly in display_surfaces(labels, budget=budget, progress=progress).items()}
+
+
+def arrays_from_polydata(poly) -> dict:
+    """A triangle surface as copied arrays ``{"points", "offsets", "connectivity", "normals"}``
+    (read only: ``poly`` is not modified)."""
+    cells = poly.GetPolys()
+    normals = poly.GetPointData().GetNormals()
+    points = poly.GetPoints()
+    return {
+        "points": (np.zeros((0, 3), np.float32) if points is None
+                   else vtk_to_numpy(points.GetData()).astype(np.float32)),
+        "offsets": vtk_to_numpy(cells.GetOffsetsArray()).astype(np.int64),
+        "connectivity": vtk_to_numpy(cells.GetConnectivityArray()).astype(np.int64),
+        "normals": None if normals is None else vtk_to_numpy(normals).astype(np.float32),
+    }
 
 
 def polydata_from_arrays(arrays: dict) -> vtkPolyData:

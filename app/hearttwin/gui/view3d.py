@@ -7,14 +7,21 @@ never freezes the window; requests are coalesced (at most one in flight).
 The camera lives here as plain parameters (a ``vtkCamera`` used for its
 maths only). Mouse: left drag rotates, right drag or wheel zooms, middle
 drag or Shift+left drag pans; R resets to the anterior view.
+
+The beating-heart animation (:meth:`View3D.set_surface_points`) swaps the
+point arrays of the shown surfaces, precomputed per phase in a worker: a
+frame costs one render, nothing is rebuilt.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
+from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
+from vtkmodules.vtkCommonCore import vtkPoints
+from vtkmodules.vtkCommonDataModel import vtkPolyData
 from vtkmodules.vtkRenderingCore import vtkCamera
 
 from .render_thread import OffscreenRenderer, RenderThread, use_thread
@@ -25,12 +32,48 @@ BACKGROUND = (24, 28, 36)
 _AXES = (("L", "R"), ("P", "A"), ("S", "I"))  # LPS +/- letters
 
 
+class AnimatedRenderer(OffscreenRenderer):
+    """The offscreen renderer, able to draw other versions of its surfaces (same triangles,
+    other points: :func:`moved_copy`) in their actors' place.
+
+    The render thread only switches its mappers' inputs. It neither creates
+    nor modifies VTK data, and keeps no Python reference to the surfaces it
+    gets: a VTK data object whose last Python reference went on the render
+    thread crashed VTK. The GUI keeps every surface it sends alive.
+    """
+
+    @Slot(object)
+    def set_inputs(self, polys) -> None:
+        """``polys``: ``{label: vtkPolyData}`` to draw in those labels' actors."""
+        for label, poly in polys.items():
+            actor = self._actors.get(int(label))
+            if actor is not None and poly is not None:
+                actor.GetMapper().SetInputData(poly)
+
+
+def moved_copy(poly, points):
+    """``poly`` with other points (N, 3): a new surface sharing its triangles and normals."""
+    out = vtkPolyData()
+    out.ShallowCopy(poly)
+    pts = vtkPoints()
+    pts.SetData(numpy_to_vtk(np.ascontiguousarray(points, np.float32), deep=True))
+    out.SetPoints(pts)
+    return out
+
+
+def surface_points(poly) -> np.ndarray:
+    """A copy of a surface's points, (N, 3)."""
+    pts = poly.GetPoints()
+    return np.zeros((0, 3), np.float32) if pts is None else vtk_to_numpy(pts.GetData()).copy()
+
+
 class View3D(QWidget):
     """Heart surfaces (one per label) and the image box, in LPS millimetres."""
 
     maximise_requested = Signal(str)
     _send_surfaces = Signal(object)
     _send_outline = Signal(object)
+    _send_points = Signal(object)
     _send_render = Signal(object)
     _send_shutdown = Signal()
 
@@ -54,7 +97,10 @@ class View3D(QWidget):
         self._volume = None
         self._dirty, self._pending, self._next_id, self._frame_id = True, False, 0, -1
         self._drag = None
-        self._renderer = OffscreenRenderer(BACKGROUND)
+        self._renderer = AnimatedRenderer(BACKGROUND)
+        self._shown: dict = {}
+        #: the surfaces drawn in place of the given ones now ({label: vtkPolyData}), or None
+        self.points: dict | None = None
         self._thread = None
         if use_thread():
             self._thread = RenderThread()
@@ -63,6 +109,7 @@ class View3D(QWidget):
         kind = Qt.ConnectionType.QueuedConnection if self._thread else Qt.ConnectionType.DirectConnection
         self._send_surfaces.connect(self._renderer.set_surfaces, kind)
         self._send_outline.connect(self._renderer.set_outline, kind)
+        self._send_points.connect(self._renderer.set_inputs, kind)
         self._send_render.connect(self._renderer.render, kind)
         block = Qt.ConnectionType.BlockingQueuedConnection if self._thread else Qt.ConnectionType.DirectConnection
         self._send_shutdown.connect(self._renderer.shutdown, block)
@@ -83,9 +130,26 @@ class View3D(QWidget):
         self._surface_bounds = None if bounds is None else np.array(
             [bounds[:, 0].min(), bounds[:, 1].max(), bounds[:, 2].min(), bounds[:, 3].max(),
              bounds[:, 4].min(), bounds[:, 5].max()])
+        self.points = None  # new actors draw the surfaces as given
+        self._shown = dict(surfaces)  # kept alive here while the renderer draws them
         self._send_surfaces.emit((dict(surfaces), dict(colours), dict(opacities or {})))
         if surfaces and not had:
             self.reset_camera()
+        self.refresh()
+
+    def set_surface_points(self, polys: dict | None) -> None:
+        """Draw ``{label: vtkPolyData}`` (e.g. :func:`moved_copy` surfaces of one phase of the
+        beating heart) in place of the given surfaces, or the given ones again (None).
+        Keep the surfaces alive while they are shown. Camera and framing stay as they are."""
+        if polys is None and self.points is None:
+            return
+        if polys is None:  # the given surfaces back in the actors that showed others
+            send = {label: self._shown[label] for label in self.points if label in self._shown}
+        else:
+            send = {label: poly for label, poly in polys.items() if label in self._shown
+                    and poly.GetNumberOfPoints() == self._shown[label].GetNumberOfPoints()}
+        self.points = None if polys is None else dict(polys)
+        self._send_points.emit(send)
         self.refresh()
 
     def _on_data(self) -> None:

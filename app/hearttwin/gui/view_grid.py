@@ -1,4 +1,8 @@
-"""Four views (axial, coronal, sagittal, 3D) in a 2x2 grid, or one of them large."""
+"""Four views (axial, coronal, sagittal, 3D) in a 2x2 grid, or one of them large.
+
+With ``link_zoom`` on (the default), zooming one slice view zooms the other two
+by the same factor, so the three planes keep the same scale.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +35,22 @@ class ViewGrid(QWidget):
         for view in self.views.values():
             view.maximise_requested.connect(self.toggle)
         self.current = "four"
+        #: zoom the slice views together
+        self.link_zoom = True
+        for plane in ("axial", "coronal", "sagittal"):
+            self.views[plane].zoom_changed.connect(lambda factor, p=plane: self._zoomed(p, factor))
+
+    def set_link_zoom(self, on: bool) -> None:
+        """Link (or unlink) the slice views' zoom; linking matches the others to the axial view."""
+        self.link_zoom = bool(on)
+        if self.link_zoom:
+            self._zoomed("axial", self.views["axial"].zoom)
+
+    def _zoomed(self, plane: str, factor: float) -> None:
+        if self.link_zoom:
+            for name in ("axial", "coronal", "sagittal"):
+                if name != plane:
+                    self.views[name].set_zoom(factor)
 
     @property
     def view3d(self) -> View3D:

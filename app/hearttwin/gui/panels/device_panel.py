@@ -2,7 +2,10 @@
 
 Preparing a plan (anchor, size chart, distance field) runs in a worker;
 after that each move re-fits in a few milliseconds on the GUI thread, so the
-metrics and verdicts follow every key press.
+metrics and verdicts follow every key press. The move keys are window
+actions (:func:`hearttwin.gui.actions.build_menus`, Workflow > Move device),
+enabled while the Device step is shown, so they work whichever view or
+control has the keyboard focus.
 """
 
 from __future__ import annotations
@@ -19,16 +22,18 @@ from .verdict_table import VerdictTable
 RECOMMENDED = "recommended"
 #: the device's outline on the slices
 OUTLINE_COLOUR = (0, 230, 255)
-#: key -> (what, amount): translations in mm, tilts and turns in degrees, depth in mm (+ = deeper)
+#: key -> (what, amount, menu text): translations in mm, tilts and turns in degrees, depth in mm (+ = deeper)
 KEYS = {
-    Qt.Key.Key_Left: ("move_x", -0.5), Qt.Key.Key_Right: ("move_x", 0.5),
-    Qt.Key.Key_Up: ("move_y", 0.5), Qt.Key.Key_Down: ("move_y", -0.5),
-    Qt.Key.Key_PageDown: ("depth", 1.0), Qt.Key.Key_PageUp: ("depth", -1.0),
-    Qt.Key.Key_BracketLeft: ("tilt", -1.0), Qt.Key.Key_BracketRight: ("tilt", 1.0),
-    Qt.Key.Key_Comma: ("turn", -5.0), Qt.Key.Key_Period: ("turn", 5.0),
+    Qt.Key.Key_Left: ("move_x", -0.5, "Move along -x (0.5 mm)"),
+    Qt.Key.Key_Right: ("move_x", 0.5, "Move along +x (0.5 mm)"),
+    Qt.Key.Key_Up: ("move_y", 0.5, "Move along +y (0.5 mm)"),
+    Qt.Key.Key_Down: ("move_y", -0.5, "Move along -y (0.5 mm)"),
+    Qt.Key.Key_PageDown: ("depth", 1.0, "Deeper (1 mm)"), Qt.Key.Key_PageUp: ("depth", -1.0, "Shallower (1 mm)"),
+    Qt.Key.Key_BracketLeft: ("tilt", -1.0, "Tilt - (1°)"), Qt.Key.Key_BracketRight: ("tilt", 1.0, "Tilt + (1°)"),
+    Qt.Key.Key_Comma: ("turn", -5.0, "Turn - (5°)"), Qt.Key.Key_Period: ("turn", 5.0, "Turn + (5°)"),
 }
-HELP = ("Click here, then: arrows move the device across the annulus (0.5 mm), PageDown/PageUp "
-        "deeper/shallower (1 mm), [ ] tilt (1°), , . turn about its axis (5°).")
+HELP = ("Keys (while this step is shown): arrows move the device across the annulus (0.5 mm), "
+        "PageDown/PageUp deeper/shallower (1 mm), [ ] tilt (1°), , . turn about its axis (5°).")
 
 
 class DevicePanel(WorkflowPanel):
@@ -180,7 +185,7 @@ class DevicePanel(WorkflowPanel):
         """Move the placed device for ``key`` (see :data:`KEYS`); False when the key is not ours."""
         if self.ctx is None or self.pose is None or key not in KEYS:
             return False
-        what, amount = KEYS[key]
+        what, amount, _text = KEYS[key]
         ctx, pose = self.ctx, self.pose
         if what == "depth":
             now = placement.depth(pose, ctx.family, ctx.size, ctx.anchor)
@@ -196,6 +201,7 @@ class DevicePanel(WorkflowPanel):
         self.set_pose(pose)
         return True
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt API)
-        if not self.apply_key(event.key()):
-            super().keyPressEvent(event)
+    def key_action(self, key) -> None:
+        """A move shortcut was pressed (window action): move, or say why not."""
+        if not self.apply_key(key):
+            self.window.statusBar().showMessage("Place the device first (Place automatically).", 4000)

@@ -1,4 +1,5 @@
-"""A small QPainter line plot of one metric over the cardiac phases, the worst phase marked."""
+"""A small QPainter line plot of one metric over the cardiac phases, and the phase scrubber;
+both mark the worst phase in red."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QSlider, QStyle, QStyleOptionSlider, QWidget
 
 LINE, POINT, WORST, CURRENT = QColor(40, 110, 200), QColor(40, 110, 200), QColor(220, 40, 40), QColor(30, 30, 30)
 
@@ -87,4 +88,40 @@ class PhasePlot(QWidget):
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.setPen(QPen(CURRENT, 1.5))
                 p.drawEllipse(q, 9, 9)
+        p.end()
+
+
+class PhaseScrubber(QSlider):
+    """A horizontal slider over the phases with the worst phase marked in red below the groove."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.worst: int | None = None
+        self.setTickPosition(QSlider.TickPosition.TicksAbove)
+        self.setTickInterval(1)
+        self.setPageStep(1)
+        self.setMinimumHeight(30)
+
+    def set_worst(self, index: int | None) -> None:
+        self.worst = index
+        self.update()
+
+    def value_x(self, value: int) -> float:
+        """Widget x of the handle's centre at ``value``."""
+        opt = QStyleOptionSlider()
+        self.initStyleOption(opt)
+        style = self.style()
+        groove = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderGroove, self)
+        handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderHandle, self)
+        span = groove.width() - handle.width()
+        return groove.x() + handle.width() / 2 + QStyle.sliderPositionFromValue(
+            self.minimum(), self.maximum(), int(value), span)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().paintEvent(event)
+        if self.worst is None or not self.minimum() <= self.worst <= self.maximum():
+            return
+        p = QPainter(self)
+        x = self.value_x(self.worst)
+        p.fillRect(QRectF(x - 2, self.height() - 7, 5, 7), WORST)  # below the handle, never hidden by it
         p.end()

@@ -1,16 +1,29 @@
-"""The Simulate step: the device fit over the cardiac cycle, and the circulation before/after."""
+"""The Simulate step: the device fit over the cardiac cycle, the beating heart, and the
+circulation before/after.
+
+The cycle job (:func:`hearttwin.gui.plan_jobs.simulate_cycle`, in the child
+process) also returns every phase's point positions of the 3D view's
+surfaces and of the device; playing the animation then only swaps point
+arrays in the 3D view (:meth:`~hearttwin.gui.view3d.View3D.set_surface_points`)
+on a timer, and the phase scrubber shows any one phase. A plan reopened from
+a case file gets its frames from a shorter job on the first Play.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QSlider, QSpinBox, QTableWidget, QTableWidgetItem)
+                               QPushButton, QSpinBox, QTableWidget, QTableWidgetItem)
 
-from ...core.simulation.cycle import plan_cycle
+from .. import plan_jobs
 from ..plan_jobs import same_device
+from ..view3d import moved_copy, surface_points
 from .base import WorkflowPanel
-from .phase_plot import PhasePlot
+from .phase_plot import PhasePlot, PhaseScrubber
 from .verdict_table import VerdictTable
+
+#: animation frame interval (ms): about 15 frames a second
+FRAME_MS = 66
 
 #: (key of haemodynamics["change"], row title)
 CHANGE_ROWS = (("mean_gradient_mmhg", "Mean gradient (mmHg)"), ("regurgitant_volume_ml", "Regurgitant volume (mL)"),
@@ -54,10 +67,18 @@ class SimulatePanel(WorkflowPanel):
         self.plot = PhasePlot()
         self.plot.setObjectName("phasePlot")
         self.layout_.addWidget(self.plot, 1)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        row = QHBoxLayout()
+        self.play_button = QPushButton("Play")
+        self.play_button.setObjectName("playButton")
+        self.play_button.setCheckable(True)
+        self.play_button.setToolTip("Play or pause the beating heart in the 3D view")
+        row.addWidget(self.play_button)
+        self.slider = PhaseScrubber()
         self.slider.setObjectName("phaseSlider")
-        self.slider.setToolTip("Show one phase's metrics")
-        self.layout_.addWidget(self.slider)
+        self.slider.setToolTip("Scrub through the cycle: the phase's metrics, and the heart and device "
+                               "at that phase in 3D (red mark: the worst phase of the plotted metric)")
+        row.addWidget(self.slider, 1)
+        self.layout_.addLayout(row)
         self.phase_label = QLabel()
         self.phase_label.setWordWrap(True)
         self.layout_.addWidget(self.phase_label)
@@ -72,11 +93,23 @@ class SimulatePanel(WorkflowPanel):
         self.change_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.layout_.addWidget(self.change_table)
 
-        self.run_button.clicked.connect(self.run)
+        #: the animation: {"phases", "surfaces": {label: (P, N, 3)}, "device": (P, M, 3) | None}
+        self.frames: dict | None = None
+        self._frames_for = None  # the scene (surfaces, device) the frames were computed for
+        self._phase_polys: list[dict] = []  # per phase {label: vtkPolyData} for the 3D view
+        self._retired: list[dict] = []
+        self.timer = QTimer(self)
+        self.timer.setInterval(FRAME_MS)
+        self.timer.timeout.connect(self._tick)
+
+        self.run_button.clicked.connect(lambda _checked=False: self.run())
+        self.play_button.toggled.connect(self._on_play)
         self.metric_combo.currentIndexChanged.connect(self._plot)
         self.slider.valueChanged.connect(self._show_phase)
         window.session.simulation_changed.connect(self._from_case)
         window.session.device_changed.connect(self._show_overall)
+        window.session.device_changed.connect(self._scene_changed)
+        window.session.surfaces_changed.connect(self._scene_changed)
 
     def available(self) -> bool:
         case = self.window.session.case
@@ -92,10 +125,132 @@ class SimulatePanel(WorkflowPanel):
         params = {"device_id": device["id"], "size": device["size"], "n_phases": self.n_phases.value(),
                   "heart_rate_bpm": self.heart_rate.value(), "systolic": self.systolic.value(),
                   "diastolic": self.diastolic.value()}
+        surface_points, device_points, scene = self._scene_points()
+        self.stop()
         return self.window.run_job(
-            "Simulating the cycle", plan_cycle, session.labels, image=session.volume,
-            measurements=case.measurements or None, pose=device["pose_lps"], isolate=self.isolate,
-            on_done=lambda result: session.set_plan(params, result), **params)
+            "Simulating the cycle", plan_jobs.simulate_cycle, session.labels, image=session.volume,
+            measurements=case.measurements or None, pose=device["pose_lps"], surface_points=surface_points,
+            device_points=device_points, isolate=self.isolate,
+            on_done=lambda result: self._simulated(params, result, scene), **params)
+
+    def _simulated(self, params: dict, result, scene) -> None:
+        plan, frames = result
+        self.window.session.set_plan(params, plan)  # shows the plan (and forgets older frames)
+        self._set_frames(frames, scene)
+
+    # -- the beating heart -------------------------------------------------------------------
+    def _scene_points(self):
+        """Point arrays of the 3D view's surfaces and of the device now, and a key of that scene."""
+        session = self.window.session
+        surfaces = {label: surface_points(poly) for label, poly in session.surfaces.items()
+                    if poly.GetNumberOfPoints()}
+        dev = session.device_poly
+        device = None if dev is None else surface_points(dev)
+        return surfaces, device, self._current_scene()
+
+    def _current_scene(self):
+        session = self.window.session
+        return (tuple((label, id(poly)) for label, poly in session.surfaces.items()), id(session.device_poly))
+
+    def frames_current(self) -> bool:
+        """Whether the animation frames belong to the shown plan and the 3D scene as it is now."""
+        return (self.frames is not None and self.plan is not None
+                and len(self.frames["phases"]) == len(self.plan["phases"])
+                and self._frames_for == self._current_scene())
+
+    def _set_frames(self, frames: dict, scene) -> None:
+        """Keep the frames, as surfaces the 3D view can draw (built here, once)."""
+        from ..main_window import DEVICE_KEY
+
+        self._forget_frames()
+        self.frames, self._frames_for = frames, scene
+        if not self.frames_current():
+            return
+        session = self.window.session
+        given = dict(session.surfaces)
+        moving = dict(frames["surfaces"])
+        if frames.get("device") is not None and session.device_poly is not None:
+            given[DEVICE_KEY], moving[DEVICE_KEY] = session.device_poly, frames["device"]
+        pairs = [(label, given[label], arr) for label, arr in moving.items()
+                 if label in given and arr.shape[1] == given[label].GetNumberOfPoints()]
+        self._phase_polys = [{label: moved_copy(poly, arr[k]) for label, poly, arr in pairs}
+                             for k in range(len(frames["phases"]))]
+        self._show_frame(self.slider.value())
+
+    def _scene_changed(self) -> None:
+        if self.frames is not None and self._frames_for != self._current_scene():
+            self._forget_frames()
+
+    def make_frames(self):
+        """Compute the animation frames of the shown plan in the background (a reopened case)."""
+        session, case = self.window.session, self.window.session.case
+        if not self.plan or case is None or session.labels is None:
+            return None
+        surface_points, device_points, scene = self._scene_points()
+        params = dict(case.simulation.get("params") or {})
+        pose = case.devices[-1]["pose_lps"] if case.devices else None
+        return self.window.run_job(
+            "Preparing the beating heart", plan_jobs.animation_frames, session.labels,
+            measurements=case.measurements or None, n_phases=len(self.plan["phases"]),
+            surface_points=surface_points, device_points=device_points if pose is not None else None,
+            pose=pose, heart_rate_bpm=params.get("heart_rate_bpm"), systolic=params.get("systolic"),
+            diastolic=params.get("diastolic"), isolate=self.isolate,
+            on_done=lambda frames: self._frames_made(frames, scene))
+
+    def _frames_made(self, frames: dict, scene) -> None:
+        wanted = self.play_button.isChecked()  # Play was pressed for these frames
+        self._set_frames(frames, scene)
+        if wanted and self.frames_current():
+            self.play()
+
+    def play(self) -> None:
+        """Start the beating heart (computing its frames first when needed)."""
+        self.play_button.setChecked(True)
+
+    def pause(self) -> None:
+        """Stop at the phase shown."""
+        self.play_button.setChecked(False)
+
+    def stop(self) -> None:
+        """Stop and show the heart at the CT phase again."""
+        self.pause()
+        self.window.views.view3d.set_surface_points(None)
+
+    def deactivated(self) -> None:
+        """Leaving the Simulate step: the other steps work on the CT phase."""
+        self.stop()
+
+    def _on_play(self, on: bool) -> None:
+        self.play_button.setText("Pause" if on else "Play")
+        if not on:
+            self.timer.stop()
+            return
+        if not self.plan:
+            self.window.statusBar().showMessage("Simulate the cycle first.", 5000)
+            self.pause()
+        elif self.frames_current():
+            self.timer.start()
+        elif self.make_frames() is None:
+            self.pause()
+
+    def _tick(self) -> None:
+        if not self.frames_current():
+            self.pause()
+            return
+        self.slider.setValue((self.slider.value() + 1) % len(self.plan["phases"]))
+
+    def _forget_frames(self) -> None:
+        """Stop and drop the frames; their surfaces stay referenced until the next time, as the
+        render thread may draw them until it gets the stop (VTK objects must not be freed
+        from the GUI thread while in use there)."""
+        self.stop()
+        if self._phase_polys:
+            self._retired = self._phase_polys
+        self.frames, self._phase_polys = None, []
+
+    def _show_frame(self, index: int) -> None:
+        if 0 <= index < len(self._phase_polys):
+            self.window.views.view3d.set_surface_points(self._phase_polys[index])
 
     # -- showing -----------------------------------------------------------------------------
     def _from_case(self) -> None:
@@ -103,6 +258,8 @@ class SimulatePanel(WorkflowPanel):
         self.set_plan(((case.simulation.get("results") or {}).get("plan")) if case is not None else None)
 
     def set_plan(self, result: dict | None) -> None:
+        if self.plan is not result:  # a new plan: older frames no longer apply
+            self._forget_frames()
         self.plan = result if result and result.get("phases") else None
         phases = self.plan["phases"] if self.plan else []
         names = list(phases[0]["metrics"]) if phases else []
@@ -120,6 +277,7 @@ class SimulatePanel(WorkflowPanel):
             self.verdict_table.setRowCount(0)
             self.change_table.setRowCount(0)
             self.plot.set_data([], [])
+            self.slider.set_worst(None)
             self.phase_label.setText("")
             return
         self._show_overall()
@@ -148,8 +306,10 @@ class SimulatePanel(WorkflowPanel):
         if not self.plan or not metric:
             return
         rows = self.plan["phases"]
+        worst = self.worst_index(metric)
         self.plot.set_data([r["phase"] for r in rows], [r["metrics"].get(metric) for r in rows],
-                           self.worst_index(metric), metric.replace("_", " "))
+                           worst, metric.replace("_", " "))
+        self.slider.set_worst(worst)
 
     def _show_phase(self, index: int) -> None:
         if not self.plan or not 0 <= index < len(self.plan["phases"]):
@@ -160,6 +320,8 @@ class SimulatePanel(WorkflowPanel):
                  if isinstance(row["metrics"].get(k), (int, float))]
         self.phase_label.setText(f"Phase {row['phase']:.2f}: " + "; ".join(shown))
         self.plot.set_current(index)
+        if self.frames_current():
+            self._show_frame(index)
 
     def _fill_change(self, change: dict) -> None:
         rows = [(title, change[key]) for key, title in CHANGE_ROWS if isinstance(change.get(key), list)]
