@@ -164,7 +164,7 @@ def test_warm_up_stops_between_modules():
 
 #: imported only by the jobs that need them, in the child process: never by the window at start-up
 _CHILD_ONLY = ("hearttwin.core.anatomy", "hearttwin.core.segmentation.auto", "hearttwin.report", "SimpleITK",
-               "scipy.stats", "skimage", "matplotlib")
+               "scipy.stats", "skimage", "matplotlib", "pydicom")
 
 
 def test_the_window_starts_without_the_heavy_core(tmp_path):
@@ -188,9 +188,9 @@ window.close()
 def test_deferred_job_pickles_as_the_function_it_names():
     import pickle
 
-    from hearttwin.gui.panels.model_panel import MEASURE, Deferred
+    from hearttwin.gui.deferred import MEASURE_ALL, Deferred
 
-    job = Deferred(MEASURE)
+    job = MEASURE_ALL
     restored = pickle.loads(pickle.dumps(job))  # what the child process receives
     from hearttwin.core.anatomy import measure_all
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.imaging import Volume
+from ..core.imaging.volume import Volume
 from .edit_tools import LabelEditCommand, labels_changed_by, record_step
 
 

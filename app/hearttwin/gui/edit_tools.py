@@ -16,7 +16,7 @@ import weakref
 import numpy as np
 from PySide6.QtGui import QUndoCommand
 
-from ..core.imaging import Volume
+from ..core.imaging.volume import Volume
 
 
 class LabelCounts:

@@ -9,12 +9,12 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QListWidget, QListWidg
                                QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
 from . import error_dialog, process_jobs, settings, workers
+from .deferred import LOAD_VOLUME, SCAN, SURFACE_ARRAYS
 from .actions import build_menus, set_step_actions
 from .case_files import CaseFiles
 from .job_bar import JobBar
 from .panels import STEPS
 from .session import Session
-from .surfaces import polydata_from_arrays, surface_arrays
 from .view_grid import ViewGrid
 from .view_state import ViewState
 
@@ -189,10 +189,8 @@ class MainWindow(QMainWindow):
         path = str(path)
         if path.lower().endswith(".htwin"):
             return self.case_files.open(path) if self.case_files.confirm_discard() else None
-        from ..core.imaging import scan
-
         self.show_step("data")
-        return self.run_job("Scanning", scan, path, on_done=lambda result: self._on_scanned(path, result))
+        return self.run_job("Scanning", SCAN, path, on_done=lambda result: self._on_scanned(path, result))
 
     def _on_scanned(self, path: str, result) -> None:
         self.session.set_scan(path, result)
@@ -205,9 +203,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{len(result.series)} series found: choose one and press Load.", 8000)
 
     def load_series(self, info, phase: int = 0) -> workers.Job | None:
-        from ..core.imaging import load_volume
-
-        return self.run_job(f"Loading series {info.label}", load_volume, info, phase=phase,
+        return self.run_job(f"Loading series {info.label}", LOAD_VOLUME, info, phase=phase,
                             on_done=lambda volume: self._on_loaded(volume, info, phase))
 
     def _on_loaded(self, volume, info, phase: int) -> None:
@@ -229,9 +225,13 @@ class MainWindow(QMainWindow):
         labels = self.session.labels
         if labels is None:
             return None
-        return self.run_job("Building 3D surfaces", surface_arrays, labels, isolate=True,
-                            on_done=lambda arrays: self.session.set_surfaces(
-                                {label: polydata_from_arrays(a) for label, a in arrays.items()}))
+        return self.run_job("Building 3D surfaces", SURFACE_ARRAYS, labels, isolate=True,
+                            on_done=self._on_surface_arrays)
+
+    def _on_surface_arrays(self, arrays: dict) -> None:
+        from .surfaces import polydata_from_arrays
+
+        self.session.set_surfaces({label: polydata_from_arrays(a) for label, a in arrays.items()})
 
     def _on_surfaces(self) -> None:
         surfaces, colours, opacities = dict(self.session.surfaces), dict(self.state.colours), {}

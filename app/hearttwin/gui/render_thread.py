@@ -107,6 +107,7 @@ class OffscreenRenderer(QObject):
         grab.SetInput(self._window)
         grab.SetInputBufferTypeToRGB()
         grab.ReadFrontBufferOff()
+        grab.ShouldRerenderOff()  # the window was just rendered: do not draw it twice
         grab.Update()
         out = grab.GetOutput()
         gw, gh, _ = out.GetDimensions()

@@ -10,13 +10,17 @@ changes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from ..core.case import Case
 from ..core.case_image import image_ref_for
-from ..core.imaging import ScanResult, SeriesInfo, Volume
 from ..core.segmentation import labels as label_table
+
+if TYPE_CHECKING:  # the scanner imports pydicom: the window does not need it to start
+    from ..core.imaging import ScanResult, SeriesInfo, Volume
 
 
 class Session(QObject):

@@ -125,6 +125,7 @@ def _grab(window, width: int, height: int) -> np.ndarray:
     grab.SetInput(window)
     grab.SetInputBufferTypeToRGB()
     grab.ReadFrontBufferOff()
+    grab.ShouldRerenderOff()  # the window was just rendered: do not draw it twice
     grab.Update()
     out = grab.GetOutput()
     w, h, _ = out.GetDimensions()

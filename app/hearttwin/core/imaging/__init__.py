@@ -19,12 +19,26 @@ patient-identifying value ever appears in messages or warnings.
 Modules: headers (one file's header -> records), multiframe (enhanced
 multi-frame functional groups), grouping (sub-series, phases, duplicates),
 geometry (sorting, spacing, gaps, tilt), pixels (frame reading, HU),
-limits (size limits), select (best series), scan, loader, volume_files.
+limits (size limits), select (best series), scanning, loader, volume_files.
 """
 
-from .limits import Limits
-from .loader import load_phases, load_volume
-from .scan import ScanResult, SeriesInfo, scan
-from .volume import Volume
+import importlib
 
-__all__ = ["scan", "load_volume", "load_phases", "ScanResult", "SeriesInfo", "Volume", "Limits"]
+#: public name -> submodule holding it; imported on first use, so that importing
+#: ``core.imaging.volume`` (a plain array container) does not load pydicom
+_EXPORTS = {"scan": "scanning", "ScanResult": "scanning", "SeriesInfo": "scanning",
+            "load_volume": "loader", "load_phases": "loader", "Volume": "volume", "Limits": "limits"}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

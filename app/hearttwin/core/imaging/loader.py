@@ -18,7 +18,7 @@ from ..errors import CorruptDataError, HeartTwinError, SeriesSelectionError
 from .geometry import Geometry, fmt_pos
 from .limits import Limits, check_volume
 from .pixels import INT16_MAX, INT16_MIN, RangeOverflow, hu_range, is_integral, read_stored, to_hu
-from .scan import ScanResult, SeriesInfo, scan
+from .scanning import ScanResult, SeriesInfo, scan
 from .volume import Volume
 from . import volume_files
 

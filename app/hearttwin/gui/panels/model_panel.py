@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import pkgutil
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
                                QLabel, QPushButton, QTableWidget, QTableWidgetItem)
 
+from ..deferred import MEASURE_ALL
 from ..plan_jobs import MODEL_FORMATS, export_models
 from .base import WorkflowPanel
 
@@ -38,7 +37,6 @@ ROWS = (
 )
 
 #: the measuring job, imported by the process that runs it (core.anatomy takes ~1 s to import)
-MEASURE = "hearttwin.core.anatomy:measure_all"
 
 #: landmark colours in the slice views
 ANNULUS_COLOUR, OSTIUM_COLOUR = (255, 220, 0), (255, 80, 200)
@@ -126,7 +124,7 @@ class ModelPanel(WorkflowPanel):
         if session.labels is None:
             self.window.statusBar().showMessage("Segment the heart first.", 5000)
             return None
-        return self.window.run_job("Measuring the anatomy", Deferred(MEASURE), session.labels, session.volume,
+        return self.window.run_job("Measuring the anatomy", MEASURE_ALL, session.labels, session.volume,
                                    isolate=self.isolate, on_done=session.set_measurements)
 
     def show_measurements(self) -> None:
@@ -164,32 +162,6 @@ class ModelPanel(WorkflowPanel):
             isolate=self.isolate,
             on_done=lambda paths: self.window.statusBar().showMessage(
                 f"{len(paths)} models written to {folder}.", 8000))
-
-
-class Deferred:
-    """A function named ``"module:name"``, imported only where and when it is called.
-
-    Calling it imports the module in the calling thread (a worker, never the GUI
-    thread at start-up); pickling it (``isolate=True`` jobs) sends the name only,
-    so the child process imports the real function and the GUI process never does.
-
-    Parameters
-    ----------
-    target : str
-        ``"package.module:function"``, as :func:`pkgutil.resolve_name` takes it.
-    """
-
-    def __init__(self, target: str) -> None:
-        self.target = target
-
-    def __call__(self, *args, **kwargs):
-        return pkgutil.resolve_name(self.target)(*args, **kwargs)
-
-    def __reduce__(self):
-        return pkgutil.resolve_name, (self.target,)
-
-    def __repr__(self) -> str:
-        return f"Deferred({self.target!r})"
 
 
 def _number(text: str) -> QTableWidgetItem:

@@ -6,13 +6,12 @@ cost ~1.75 s of SimpleITK/SciPy import at start-up otherwise).
 
 from __future__ import annotations
 
-import pkgutil
-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPixmap
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout,
                                QLabel, QPushButton, QSlider, QToolButton)
 
+from ..deferred import SEGMENT_FROM_SEEDS, SEGMENT_HEART
 from ..edit_tools import BrushTool, ClickTool, SeedTool, label_counts
 from .base import WorkflowPanel
 from .segment_tools import EditTools
@@ -26,26 +25,6 @@ TOOLS = (("navigate", "Navigate", "Click to move the crosshair (N)"),
          ("island", "Island", "Click a piece of any structure to remove that connected piece (I)"))
 
 
-class CoreFunction:
-    """A core function named ``"module:function"``, imported only where and when it runs.
-
-    Called (in a worker thread), it imports and calls the function; pickled
-    for the child process it travels as the name and the child imports it, so
-    the window itself never loads the segmentation pipelines.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __call__(self, *args, **kwargs):
-        return pkgutil.resolve_name(self.path)(*args, **kwargs)
-
-    def __reduce__(self):
-        return pkgutil.resolve_name, (self.path,)
-
-
-SEGMENT_HEART = CoreFunction("hearttwin.core.segmentation.auto:segment_heart")
-SEGMENT_FROM_SEEDS = CoreFunction("hearttwin.core.segmentation.seeded:segment_from_seeds")
 
 
 class SegmentPanel(WorkflowPanel):

@@ -238,7 +238,7 @@ class EditTools(QTabWidget):
     def _new_labels(self) -> None:
         import numpy as np
 
-        from ...core.imaging import Volume
+        from ...core.imaging.volume import Volume
 
         vol = self.window.session.volume
         self.window.session.set_labels(Volume(np.zeros(vol.array.shape, np.uint8), vol.spacing, vol.origin,
