@@ -59,7 +59,7 @@ def cycle_motion(labels, measurements: dict | None, *, n_phases: int, heart_rate
     Without measured chamber volumes, the label map's voxel counts stand in.
     """
     from ..core.simulation import cycle
-    from ..core.simulation.motion import CHAMBERS, HeartMotion, MotionSettings
+    from ..core.simulation.motion import CHAMBERS
 
     measurements = dict(measurements or {})
     if not measurements.get("chambers"):
@@ -70,12 +70,7 @@ def cycle_motion(labels, measurements: dict | None, *, n_phases: int, heart_rate
         measurements, heart_rate_bpm=heart_rate_bpm, systolic=systolic, diastolic=diastolic,
         progress=jobs.SubProgress(progress, 0, 10, 100))
     phases = np.arange(int(n_phases)) / float(n_phases)
-    curves, p_ao = cycle.curves_at(result, phases)
-    chambers = measurements["chambers"]
-    present = {k: v for k, v in curves.items() if (chambers.get(k) or {}).get("volume_ml")}
-    return HeartMotion.fit(labels, present, p_ao, phases,
-                           settings=MotionSettings(targets="relative", **cycle.CYCLE_MOTION),
-                           progress=jobs.SubProgress(progress, 10, 100, 100))
+    return cycle.fit_motion(labels, measurements, result, phases, progress=jobs.SubProgress(progress, 10, 100, 100))
 
 
 def cycle_frames(motion, surface_points: dict, device_points=None, pose=None) -> dict:

@@ -211,6 +211,21 @@ def curves_at(result, phases: np.ndarray) -> tuple[dict, np.ndarray]:
     return curves, at(result.pressures[:, SA])
 
 
+def fit_motion(labels, measurements: dict, result, phases: np.ndarray, *, ct_phase: float = 0.0,
+               progress=None) -> HeartMotion:
+    """The model heart motion of the plan over the cycle: chambers follow the 0D ``result``.
+
+    Only the chambers with a measured volume are driven (relative targets:
+    each chamber's 0D volume curve scaled to its CT volume at ``ct_phase``).
+    """
+    curves, p_ao = curves_at(result, phases)
+    present = {k: v for k, v in curves.items()
+               if (measurements.get("chambers", {}).get(k) or {}).get("volume_ml")}
+    return HeartMotion.fit(labels, present, p_ao, phases,
+                           settings=MotionSettings(targets="relative", ct_phase=ct_phase, **CYCLE_MOTION),
+                           progress=progress)
+
+
 def plan_cycle(labels, *, device_id: str, size=None, image=None, measurements: dict | None = None,
                pose=None, depth_mm: float | None = None, n_phases: int = 20,
                heart_rate_bpm=None, systolic=None, diastolic=None, ct_phase: float = 0.0,
@@ -232,14 +247,9 @@ def plan_cycle(labels, *, device_id: str, size=None, image=None, measurements: d
                                                progress=jobs.SubProgress(progress, 30, 45, 100))
     ctx.warnings += warnings
     if motion is None:
-        curves, p_ao = curves_at(result, phases)
-        present = {k: v for k, v in curves.items()
-                   if (ctx.measurements.get("chambers", {}).get(k) or {}).get("volume_ml")}
-        motion = HeartMotion.fit(labels, present, p_ao, phases,
-                                 settings=MotionSettings(targets="relative", ct_phase=ct_phase,
-                                                         **CYCLE_MOTION),
-                                 progress=jobs.SubProgress(progress, 45, 75, 100))
-        ctx.warnings += motion.warnings
+        motion = fit_motion(labels, ctx.measurements, result, phases, ct_phase=ct_phase,
+                            progress=jobs.SubProgress(progress, 45, 75, 100))
+    ctx.warnings += motion.warnings
     ring0 = ctx.anchor.ring
     ring_pts = ring_points(ring0)
     ring_ct = ring_at(ring_pts, ring0) if ring_pts is not None else None
