@@ -2,7 +2,8 @@
 
 No OpenGL: the slice is windowed and blended with the label overlay in
 numpy, turned into a ``QImage`` and painted at its physical aspect ratio.
-Mouse: left click/drag moves the linked crosshair (or uses the active tool),
+Mouse: left click/drag moves the linked crosshair (or uses the active tool;
+a click on a ruler or angle drawn on the slice selects it),
 wheel scrolls slices, right drag changes window (horizontal) and level
 (vertical), Ctrl+wheel zooms; keys: Up/Down and PageUp/PageDown scroll.
 """
@@ -49,6 +50,7 @@ class SliceView(QWidget):
         state.cursor_changed.connect(self._on_cursor)
         state.display_changed.connect(self.refresh)
         state.data_changed.connect(self.refresh)
+        state.measures_changed.connect(self.update)
         self._shown_index = None
 
     # -- geometry ----------------------------------------------------------------------------
@@ -135,6 +137,7 @@ class SliceView(QWidget):
         p.drawImage(rect, img)  # nearest neighbour: voxels stay visible as voxels
         self._draw_crosshair(p)
         self._draw_markers(p)
+        self._draw_measures(p)
         self._draw_text(p)
         p.end()
 
@@ -170,6 +173,20 @@ class SliceView(QWidget):
                 p.drawRect(QRectF(q.x() - 4, q.y() - 4, 8, 8))
                 p.drawText(QPointF(q.x() + 6, q.y() - 6), name)
 
+    def _draw_measures(self, p: QPainter) -> None:
+        """Rulers and angles of this slice, then the active tool's drawing (if it has one)."""
+        for m in self.state.measures:
+            m.draw(p, self, m is self.state.selected_measure)
+        draw = getattr(self.state.tool, "draw", None)
+        if draw is not None:
+            draw(p, self)
+
+    def measure_at(self, pos: QPointF, tolerance_px: float = 6.0):
+        """The measure drawn within ``tolerance_px`` of widget position ``pos``, or None."""
+        hits = [(m.distance_px(self, pos), n, m) for n, m in enumerate(self.state.measures)]
+        best = min(hits, default=None, key=lambda hit: hit[:2])
+        return best[2] if best is not None and best[0] <= tolerance_px else None
+
     def _draw_text(self, p: QPainter) -> None:
         font = QFont(self.font())
         font.setPointSize(max(8, font.pointSize()))
@@ -200,7 +217,12 @@ class SliceView(QWidget):
             self._drag = ("wl", pos.x(), pos.y(), self.state.window, self.state.level)
         elif event.button() == Qt.MouseButton.LeftButton:
             c = self.widget_to_canonical(pos)
+            self.state.pointer_plane = self.plane
+            hit = self.measure_at(pos) if self.state.measures else None
+            self.state.select_measure(hit)
             if self.state.tool is not None:
+                if hit is not None and getattr(self.state.tool, "selects_measures", False):
+                    return  # the click selected a measure: no new one
                 self._drag = ("tool",)
                 self.state.tool.press(self.state, c)
             else:

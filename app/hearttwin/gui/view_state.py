@@ -20,11 +20,13 @@ class ViewState(QObject):
     cursor_changed : the crosshair moved
     display_changed : window/level, overlay opacity or label visibility changed
     data_changed : a new image or label map (or an in-place label edit)
+    measures_changed : a measurement, the selection or a tool's drawing changed (repaint only)
     """
 
     cursor_changed = Signal()
     display_changed = Signal()
     data_changed = Signal()
+    measures_changed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -49,6 +51,11 @@ class ViewState(QObject):
         self.landmarks: list = []
         #: the placed device as (canonical points (N, 3), triangles (M, 3), rgb), or None
         self.device = None
+        #: finished rulers and angles (see ruler_tools.Measure), each drawn on its own slice
+        self.measures: list = []
+        self.selected_measure = None
+        #: the plane of the slice view last pressed with the mouse (tools read it)
+        self.pointer_plane: str | None = None
 
     # -- data ------------------------------------------------------------------------------
     def set_volume(self, volume) -> None:
@@ -65,8 +72,10 @@ class ViewState(QObject):
             self.cursor = np.array([nx // 2, ny // 2, nz // 2])
         self.labels = None
         self.label_image = None
+        self.measures, self.selected_measure = [], None  # they belonged to the previous image
         self.data_changed.emit()
         self.cursor_changed.emit()
+        self.measures_changed.emit()
 
     def set_labels(self, labels) -> None:
         self.labels = labels
@@ -117,6 +126,24 @@ class ViewState(QObject):
         self.device = None if lps_points is None or self.volume is None else (
             canonical_points(self, lps_points), np.asarray(triangles), tuple(rgb))
         self.display_changed.emit()
+
+    def add_measure(self, measure, index: int | None = None) -> None:
+        """Show ``measure`` (at ``index`` in the list, default last)."""
+        self.measures.insert(len(self.measures) if index is None else index, measure)
+        self.measures_changed.emit()
+
+    def remove_measure(self, measure) -> None:
+        if measure in self.measures:
+            self.measures.remove(measure)
+            if self.selected_measure is measure:
+                self.selected_measure = None
+            self.measures_changed.emit()
+
+    def select_measure(self, measure) -> None:
+        """Highlight ``measure`` (None: no selection)."""
+        if measure is not self.selected_measure:
+            self.selected_measure = measure
+            self.measures_changed.emit()
 
     def cursor_lps(self) -> np.ndarray | None:
         return None if self.volume is None else self.canonical_to_lps(self.cursor)
