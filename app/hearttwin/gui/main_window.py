@@ -234,13 +234,18 @@ class MainWindow(QMainWindow):
         self.session.set_surfaces({label: polydata_from_arrays(a) for label, a in arrays.items()})
 
     def _on_surfaces(self) -> None:
-        surfaces, colours, opacities = dict(self.session.surfaces), dict(self.state.colours), {}
-        if self.session.device_poly is not None:  # the heart see-through around the device
+        from .device_handle import FIT_COLOUR_MAP
+
+        surfaces, colours, opacities, maps = dict(self.session.surfaces), dict(self.state.colours), {}, {}
+        device = self.session.device_poly
+        if device is not None:  # the heart see-through around the device
             opacities = {label: HEART_OPACITY_WITH_DEVICE for label in surfaces}
-            surfaces[DEVICE_KEY], colours[DEVICE_KEY] = self.session.device_poly, DEVICE_COLOUR
+            surfaces[DEVICE_KEY], colours[DEVICE_KEY] = device, DEVICE_COLOUR
+            if device.GetPointData().GetArray(FIT_COLOUR_MAP.array) is not None:  # its fit, vertex by vertex
+                maps[DEVICE_KEY] = FIT_COLOUR_MAP
         heart_arrived = bool(self.session.surfaces) and not self._had_heart
         self._had_heart = bool(self.session.surfaces)
-        self.views.view3d.set_surfaces(surfaces, colours, opacities)
+        self.views.view3d.set_surfaces(surfaces, colours, opacities, maps)
         if heart_arrived:  # frame the heart, not only the device shown before it
             self.views.view3d.reset_camera()
 

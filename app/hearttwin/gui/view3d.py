@@ -6,7 +6,10 @@ drawn on a render thread (:mod:`.render_thread`) so a slow software renderer
 never freezes the window; requests are coalesced (at most one in flight).
 The camera lives here as plain parameters (a ``vtkCamera`` used for its
 maths only). Mouse: left drag rotates, right drag or wheel zooms, middle
-drag or Shift+left drag pans; R resets to the anterior view.
+drag or Shift+left drag pans; R resets to the anterior view. A ``handle``
+(:class:`~.device_handle.DeviceHandle`) may take Ctrl+left drags and paint
+over the frame; a colour-mapped surface adds its legend. The CT can be shown
+as a volume too (:meth:`View3D.set_volume_preset`, :mod:`.volume_presets`).
 
 The beating-heart animation (:meth:`View3D.set_surface_points`) swaps the
 point arrays of the shown surfaces, precomputed per phase in a worker: a
@@ -15,8 +18,10 @@ frame costs one render, nothing is rebuilt.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
@@ -24,31 +29,13 @@ from vtkmodules.vtkCommonCore import vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkPolyData
 from vtkmodules.vtkRenderingCore import vtkCamera
 
+from . import volume_presets
 from .render_thread import OffscreenRenderer, RenderThread, use_thread
 from .view_state import ViewState
 
 #: background colour (0-255 RGB)
 BACKGROUND = (24, 28, 36)
 _AXES = (("L", "R"), ("P", "A"), ("S", "I"))  # LPS +/- letters
-
-
-class AnimatedRenderer(OffscreenRenderer):
-    """The offscreen renderer, able to draw other versions of its surfaces (same triangles,
-    other points: :func:`moved_copy`) in their actors' place.
-
-    The render thread only switches its mappers' inputs. It neither creates
-    nor modifies VTK data, and keeps no Python reference to the surfaces it
-    gets: a VTK data object whose last Python reference went on the render
-    thread crashed VTK. The GUI keeps every surface it sends alive.
-    """
-
-    @Slot(object)
-    def set_inputs(self, polys) -> None:
-        """``polys``: ``{label: vtkPolyData}`` to draw in those labels' actors."""
-        for label, poly in polys.items():
-            actor = self._actors.get(int(label))
-            if actor is not None and poly is not None:
-                actor.GetMapper().SetInputData(poly)
 
 
 def moved_copy(poly, points):
@@ -74,6 +61,8 @@ class View3D(QWidget):
     _send_surfaces = Signal(object)
     _send_outline = Signal(object)
     _send_points = Signal(object)
+    _send_volume = Signal(object)
+    _send_preset = Signal(object)
     _send_render = Signal(object)
     _send_shutdown = Signal()
 
@@ -85,8 +74,9 @@ class View3D(QWidget):
         self.setMinimumSize(120, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setToolTip("3D view: left-drag rotates, right-drag or wheel zooms, middle-drag pans, "
-                        "R resets to the anterior view, double-click enlarges")
+        self.setToolTip("3D view: left-drag rotates, right-drag or wheel zooms, middle-drag pans, R resets "
+                        "to the anterior view, double-click enlarges; Device step: Ctrl(+Shift)-drag moves "
+                        "(turns) the device")
         self.camera = vtkCamera()
         self.labels: set[int] = set()
         self.last_rgb: np.ndarray | None = None
@@ -97,10 +87,19 @@ class View3D(QWidget):
         self._volume = None
         self._dirty, self._pending, self._next_id, self._frame_id = True, False, 0, -1
         self._drag = None
-        self._renderer = AnimatedRenderer(BACKGROUND)
+        self._renderer = OffscreenRenderer(BACKGROUND)
         self._shown: dict = {}
         #: the surfaces drawn in place of the given ones now ({label: vtkPolyData}), or None
         self.points: dict | None = None
+        #: surfaces coloured by a point array ({label: ColourMap}); their legends are drawn
+        self.colour_maps: dict = {}
+        #: the volume rendering preset (a :func:`volume_presets.preset_names` name)
+        self.volume_preset = volume_presets.OFF
+        self._volume_image = None  # (vtkImageData, matrix) of the CT, kept alive while drawn
+        #: takes Ctrl+left drags and paints over the frame (see :class:`.device_handle.DeviceHandle`)
+        self.handle = None
+        #: milliseconds from the last frame's request to its arrival (rendering + hand-over)
+        self.frame_ms, self._requested_at = None, 0.0
         self._thread = None
         if use_thread():
             self._thread = RenderThread()
@@ -110,6 +109,8 @@ class View3D(QWidget):
         self._send_surfaces.connect(self._renderer.set_surfaces, kind)
         self._send_outline.connect(self._renderer.set_outline, kind)
         self._send_points.connect(self._renderer.set_inputs, kind)
+        self._send_volume.connect(self._renderer.set_volume, kind)
+        self._send_preset.connect(self._renderer.set_volume_preset, kind)
         self._send_render.connect(self._renderer.render, kind)
         block = Qt.ConnectionType.BlockingQueuedConnection if self._thread else Qt.ConnectionType.DirectConnection
         self._send_shutdown.connect(self._renderer.shutdown, block)
@@ -121,9 +122,10 @@ class View3D(QWidget):
 
     # -- scene -------------------------------------------------------------------------------
     def set_surfaces(self, surfaces: dict, colours: dict[int, tuple[int, int, int]],
-                     opacities: dict | None = None) -> None:
+                     opacities: dict | None = None, colour_maps: dict | None = None) -> None:
         """Show ``{label: vtkPolyData}`` (LPS mm) coloured by ``colours`` (and ``opacities``, default
-        opaque); replaces the old ones."""
+        opaque); replaces the old ones. ``colour_maps`` (``{label: ColourMap}``, see
+        :class:`.device_handle.ColourMap`) colour those surfaces by a point array instead."""
         had = bool(self.labels)
         self.labels = {int(k) for k in surfaces}
         bounds = np.array([p.GetBounds() for p in surfaces.values()]) if surfaces else None
@@ -132,7 +134,8 @@ class View3D(QWidget):
              bounds[:, 4].min(), bounds[:, 5].max()])
         self.points = None  # new actors draw the surfaces as given
         self._shown = dict(surfaces)  # kept alive here while the renderer draws them
-        self._send_surfaces.emit((dict(surfaces), dict(colours), dict(opacities or {})))
+        self.colour_maps = {k: m for k, m in (colour_maps or {}).items() if m is not None and k in surfaces}
+        self._send_surfaces.emit((dict(surfaces), dict(colours), dict(opacities or {}), dict(self.colour_maps)))
         if surfaces and not had:
             self.reset_camera()
         self.refresh()
@@ -165,7 +168,24 @@ class View3D(QWidget):
             box = tuple(float(v) for v in np.ravel(np.column_stack([lps.min(0), lps.max(0)])))
         self._box_bounds = None if box is None else np.array(box)
         self._send_outline.emit(box)
+        self._volume_image = None
+        self._send_volume.emit(None)
+        if self.volume_preset != volume_presets.OFF:
+            self.set_volume_preset(self.volume_preset)
         self.reset_camera()
+
+    def set_volume_preset(self, name: str) -> None:
+        """Show the CT as a volume with preset ``name`` (:data:`volume_presets.PRESETS`), or hide it
+        (:data:`volume_presets.OFF`). The CT is sent downsampled, once per image."""
+        if name not in volume_presets.preset_names():
+            raise ValueError(f"Unknown volume rendering preset {name!r}; choose one of "
+                             f"{', '.join(volume_presets.preset_names())}.")
+        self.volume_preset = name
+        if name != volume_presets.OFF and self._volume_image is None and self._volume is not None:
+            self._volume_image = volume_presets.image_data(self._volume)
+            self._send_volume.emit(self._volume_image)
+        self._send_preset.emit(volume_presets.PRESETS.get(name))
+        self.refresh()
 
     def reset_camera(self) -> None:
         """Anterior view (patient's left on screen right, head up), the heart (or image) in frame."""
@@ -198,15 +218,17 @@ class View3D(QWidget):
         self._dirty = False
         self._pending = True
         self._next_id += 1
+        self._requested_at = time.perf_counter()
         cam = self.camera
         self._send_render.emit({
             "id": self._next_id, "size": (max(self.width(), 16), max(self.height(), 16)),
             "camera": (cam.GetPosition(), cam.GetFocalPoint(), cam.GetViewUp(), cam.GetViewAngle()),
-            "hidden": set(self.state.hidden)})
+            "hidden": set(self.state.hidden), "interactive": self._drag is not None})
 
     def _on_frame(self, rgb: np.ndarray, request_id: int) -> None:
         self._pending = False
         self._frame_id = request_id
+        self.frame_ms = 1000.0 * (time.perf_counter() - self._requested_at)
         self.last_rgb = rgb
         h, w, _ = rgb.shape
         self._qimage = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
@@ -230,6 +252,11 @@ class View3D(QWidget):
         else:  # a frame of the old size stretches until the new one arrives
             p.drawImage(self.rect(), self._qimage)
         self._draw_letters(p)
+        legend = next((m for label, m in self.colour_maps.items() if label not in self.state.hidden), None)
+        if legend is not None:
+            legend.paint_legend(p, self.rect())
+        if self.handle is not None:
+            self.handle.paint(p)
         p.end()
 
     def _draw_letters(self, p: QPainter) -> None:
@@ -246,6 +273,9 @@ class View3D(QWidget):
 
     # -- interaction -------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802
+        if self.handle is not None and self.handle.press(event):
+            self._drag = ("handle", event.position().x(), event.position().y())
+            return
         pan = event.button() == Qt.MouseButton.MiddleButton or (
             event.button() == Qt.MouseButton.LeftButton and event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         kind = "pan" if pan else {Qt.MouseButton.LeftButton: "rotate",
@@ -259,7 +289,9 @@ class View3D(QWidget):
         x, y = event.position().x(), event.position().y()
         dx, dy = x - x0, y - y0
         self._drag = (kind, x, y)
-        if kind == "rotate":
+        if kind == "handle":
+            self.handle.move(x, y)
+        elif kind == "rotate":
             self.rotate(-dx * 0.5, dy * 0.5)
         elif kind == "zoom":
             self.zoom(1.01 ** (-dy))
@@ -267,7 +299,11 @@ class View3D(QWidget):
             self.pan(dx, dy)
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
-        self._drag = None
+        if self._drag is not None and self._drag[0] == "handle":
+            self.handle.release()
+        if self._drag is not None:
+            self._drag = None
+            self.refresh()  # full quality again (a volume is drawn coarser during drags)
 
     def wheelEvent(self, event) -> None:  # noqa: N802
         self.zoom(1.1 ** (event.angleDelta().y() / 120.0))
@@ -295,15 +331,43 @@ class View3D(QWidget):
     def pan(self, dx: float, dy: float) -> None:
         cam = self.camera
         focal, pos = np.array(cam.GetFocalPoint()), np.array(cam.GetPosition())
-        up = np.asarray(cam.GetViewUp(), float)
-        right = np.cross(focal - pos, up)
-        right /= np.linalg.norm(right) or 1.0
-        # the visible height at the focal point, so the scene follows the mouse
-        height = 2 * np.linalg.norm(focal - pos) * np.tan(np.radians(cam.GetViewAngle() / 2))
-        shift = (-dx * right + dy * up) * height / max(self.height(), 1)
+        _, _, right, up = self.camera_frame()
+        shift = (-dx * right + dy * up) * self.pixel_size_at(focal)  # the scene follows the mouse
         cam.SetFocalPoint(*(focal + shift))
         cam.SetPosition(*(pos + shift))
         self.refresh()
+
+    # -- camera geometry (the GUI side's picking) -------------------------------------------
+    def camera_frame(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(camera position, unit view direction, unit screen right, unit screen up) in LPS."""
+        cam = self.camera
+        pos = np.asarray(cam.GetPosition(), float)
+        view = np.subtract(cam.GetFocalPoint(), pos)
+        view /= np.linalg.norm(view) or 1.0
+        right = np.cross(view, np.asarray(cam.GetViewUp(), float))
+        right /= np.linalg.norm(right) or 1.0
+        return pos, view, right, np.cross(right, view)
+
+    def _focal_pixels(self) -> float:
+        """Pixels per unit of (lateral offset / depth): VTK's view angle is the vertical one."""
+        return 0.5 * max(self.height(), 1) / np.tan(np.radians(self.camera.GetViewAngle() / 2))
+
+    def project(self, points_lps) -> tuple[np.ndarray, np.ndarray]:
+        """Widget pixel coordinates (N, 2) of LPS points (N, 3) as the renderer draws them, and
+        their depths (mm along the view direction; <= 0: behind the camera)."""
+        pos, view, right, up = self.camera_frame()
+        rel = np.asarray(points_lps, float).reshape(-1, 3) - pos
+        depth = rel @ view
+        scale = self._focal_pixels() / np.where(np.abs(depth) > 1e-9, depth, 1e-9)
+        xy = np.column_stack([0.5 * self.width() + (rel @ right) * scale,
+                              0.5 * self.height() - (rel @ up) * scale])
+        return xy, depth
+
+    def pixel_size_at(self, point_lps) -> float:
+        """Millimetres per pixel in the view plane through ``point_lps``."""
+        pos, view, _, _ = self.camera_frame()
+        depth = float(np.dot(np.asarray(point_lps, float) - pos, view))
+        return max(depth, 1e-6) / self._focal_pixels()
 
     def release(self) -> None:
         """Free the OpenGL context and stop the render thread (before the widget goes away)."""

@@ -1,14 +1,20 @@
-"""The Device step: choose a family and size, place it automatically, then adjust it by keyboard.
+"""The Device step: choose a family and size, place it automatically, then adjust it by keyboard
+or by dragging its handle in the 3D view.
 
 Preparing a plan (anchor, size chart, distance field) runs in a worker;
 after that each move re-fits in a few milliseconds on the GUI thread, so the
 metrics and verdicts follow every key press. The move keys are window
 actions (:func:`hearttwin.gui.actions.build_menus`, Workflow > Move device),
 enabled while the Device step is shown, so they work whichever view or
-control has the keyboard focus.
+control has the keyboard focus. In the 3D view Ctrl+drag moves the device
+and Ctrl+Shift+drag turns it (:class:`~hearttwin.gui.device_handle.DeviceHandle`),
+through the same :meth:`DevicePanel.set_pose`; the device surface is coloured
+by its signed distance to the tissue (:data:`~hearttwin.gui.device_handle.FIT_COLOUR_MAP`).
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -16,6 +22,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QGridLayout, QLabel, QPush
 
 from ...core.devices import geometry, placement, plan
 from ...core.devices.catalogue import load_catalogue
+from ..device_handle import DeviceHandle, fit_scalars
 from .base import WorkflowPanel
 from .verdict_table import VerdictTable
 
@@ -33,7 +40,9 @@ KEYS = {
     Qt.Key.Key_Comma: ("turn", -5.0, "Turn - (5°)"), Qt.Key.Key_Period: ("turn", 5.0, "Turn + (5°)"),
 }
 HELP = ("Keys (while this step is shown): arrows move the device across the annulus (0.5 mm), "
-        "PageDown/PageUp deeper/shallower (1 mm), [ ] tilt (1°), , . turn about its axis (5°).")
+        "PageDown/PageUp deeper/shallower (1 mm), [ ] tilt (1°), , . turn about its axis (5°). "
+        "3D view: Ctrl+drag moves it, Ctrl+Shift+drag turns it; colours show its distance to the "
+        "tissue (red pressing in, green apposed, blue gap).")
 
 
 class DevicePanel(WorkflowPanel):
@@ -51,6 +60,12 @@ class DevicePanel(WorkflowPanel):
         self.metrics: dict = {}
         self.verdicts: list = []
         self._mesh = None  # the device's surface in its own frame (family, size) -> DeviceMesh
+        #: (z min, z max, max radius) of the device in its own frame (mm), once prepared
+        self.extent: tuple[float, float, float] | None = None
+        #: per-vertex distances to tissue of the shown device surface (mm), and their cost (ms)
+        self.surface_distances: np.ndarray | None = None
+        self.recolour_ms: float | None = None
+        self.handle = DeviceHandle(self, window.views.view3d)
 
         form = QFormLayout()
         self.family_combo = QComboBox()
@@ -95,6 +110,8 @@ class DevicePanel(WorkflowPanel):
     def _reset(self) -> None:
         """A new case: forget the prepared plan (the case's device is restored by the window)."""
         self.ctx, self.pose, self.metrics, self.verdicts, self._mesh = None, None, {}, [], None
+        self.extent, self.surface_distances = None, None
+        self.handle.cancel()
         self.table.fill({}, [])
         self.window.state.set_device(None, None, OUTLINE_COLOUR)
         self.reason.setText("")
@@ -106,6 +123,10 @@ class DevicePanel(WorkflowPanel):
 
     def activated(self) -> None:
         self.setFocus()  # the move keys work at once
+        self.handle.set_active(True)
+
+    def deactivated(self) -> None:
+        self.handle.set_active(False)
 
     @property
     def family(self):
@@ -152,6 +173,9 @@ class DevicePanel(WorkflowPanel):
             session.set_measurements(ctx.measurements)
         self.ctx = ctx
         self._mesh = geometry.surface(ctx.family, ctx.size)
+        pts = self._mesh.points
+        self.extent = (float(pts[:, 2].min()), float(pts[:, 2].max()),
+                       float(np.hypot(pts[:, 0], pts[:, 1]).max()))
         rec = ctx.recommendation
         self.reason.setText(f"Recommended size: {plan.size_label(rec.size)} mm - {rec.reason}"
                             if rec.size is not None else f"No size fits the chart: {rec.reason}")
@@ -174,6 +198,10 @@ class DevicePanel(WorkflowPanel):
         moved = self._mesh.transformed(self.pose)
         self.window.state.set_device(moved.points, moved.triangles, OUTLINE_COLOUR)
         poly = moved.to_polydata()
+        start = time.perf_counter()
+        self.surface_distances = ctx.field.sample(moved.points)  # > 0 gap, < 0 pressing into tissue
+        fit_scalars(poly, self.surface_distances)
+        self.recolour_ms = 1000.0 * (time.perf_counter() - start)
         if record:
             self.window.session.set_device(ctx.family.id, plan.size_label(ctx.size), self.pose, step=step,
                                            poly=poly)
