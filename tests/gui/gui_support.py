@@ -1,9 +1,16 @@
 """Helpers for the GUI tests: make a window, wait for jobs, read pixels."""
 
 
-def make_window(qtbot):
+def make_window(qtbot, restore_layout: bool = False):
+    """A shown main window; it starts in the four-view layout unless ``restore_layout``
+    (the layout another test's window left in the shared test settings)."""
+    from hearttwin.gui import settings
     from hearttwin.gui.main_window import MainWindow
 
+    if not restore_layout:
+        s = settings.settings()
+        s.remove("window/layout")
+        s.sync()
     w = MainWindow()
     w.confirm_close = False  # no modal "save changes?" when a test closes a dirty case
     qtbot.addWidget(w)

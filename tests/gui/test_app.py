@@ -164,7 +164,7 @@ def test_warm_up_stops_between_modules():
 
 #: imported only by the jobs that need them, in the child process: never by the window at start-up
 _CHILD_ONLY = ("hearttwin.core.anatomy", "hearttwin.core.segmentation.auto", "hearttwin.report", "SimpleITK",
-               "scipy.stats", "skimage", "matplotlib", "pydicom")
+               "scipy.stats", "scipy.ndimage", "skimage", "matplotlib", "pydicom")
 
 
 def test_the_window_starts_without_the_heavy_core(tmp_path):

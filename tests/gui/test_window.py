@@ -135,7 +135,7 @@ def test_layouts_save_image_and_state(qtbot, window, phantom_dir, tmp_path):
     window.save_state()
     assert settings.recent_paths()[0] == str(phantom_dir.resolve())
     assert window.recent_menu.actions()[0].text() == str(phantom_dir.resolve())
-    other = make_window(qtbot)
+    other = make_window(qtbot, restore_layout=True)
     assert other.views.current == "sagittal"  # restored from QSettings
     other.close()
     window.views.set_layout("four")  # what the next tests' windows restore

@@ -143,7 +143,7 @@ def build_menus(window) -> None:
     bar.setObjectName("viewToolBar")
     for key, _text, _shortcut in LAYOUT_ACTIONS:
         bar.addAction(acts[f"layout_{key}"])
-    bar.addSeparator()
+    acts["preset_separator"] = bar.addSeparator()  # other layouts (the double-oblique view) go before it
     bar.addWidget(QLabel(" Window/level: "))
     window.preset_combo = combo = QComboBox()
     combo.setToolTip("Window/level preset (F5-F8); right-drag on a slice to adjust")

@@ -6,16 +6,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import (QApplication, QFileDialog, QListWidget, QListWidgetItem, QMainWindow, QScrollArea,
-                               QSplitter, QStackedWidget, QVBoxLayout, QWidget)
+                               QSplitter, QStackedWidget, QToolBar, QVBoxLayout, QWidget)
 
-from . import error_dialog, process_jobs, settings, workers
+from . import (error_dialog, header_dialog, oblique_view, process_jobs, ruler_tools, settings, volume_presets,
+               workers)
 from .deferred import LOAD_VOLUME, SCAN, SURFACE_ARRAYS
 from .actions import build_menus, set_step_actions
 from .case_files import CaseFiles
 from .job_bar import JobBar
 from .panels import STEPS
 from .session import Session
-from .view_grid import ViewGrid
+from .view_grid import LAYOUTS, ViewGrid
 from .view_state import ViewState
 
 #: the key of the placed device among the 3D view's surfaces, and its colour
@@ -79,6 +80,10 @@ class MainWindow(QMainWindow):
         #: ask "save changes?" when closing with a dirty case (tests switch it off)
         self.confirm_close = True
         build_menus(self)
+        for module in (oblique_view, ruler_tools, header_dialog, volume_presets):
+            module.install(self)  # their View/File menu entries, after the standard ones
+        self.findChild(QToolBar, "viewToolBar").insertAction(self.actions_by_name["preset_separator"],
+                                                            self.actions_by_name["layout_oblique"])
         QApplication.instance().aboutToQuit.connect(self.views.view3d.release)
         self.session.image_changed.connect(self._on_image)
         self.session.labels_changed.connect(self._on_labels)
@@ -269,8 +274,12 @@ class MainWindow(QMainWindow):
     # -- images ----------------------------------------------------------------------------
     def save_view_image(self, path: str, which: str | None = None) -> str:
         """Save a view (default: the enlarged/focused one; "all" for the grid) as PNG/JPEG."""
-        widget = self.views if which == "all" else (
-            self.views.views[which] if which else self.views.active_view())
+        if which == "all":
+            widget = self.views
+        elif which == "oblique":
+            widget = self.views.oblique
+        else:
+            widget = self.views.views[which] if which else self.views.active_view()
         if not widget.grab().save(str(path)):
             raise OSError(f"could not write {path}")
         return str(path)
@@ -314,7 +323,7 @@ class MainWindow(QMainWindow):
         link = s.value("views/link_zoom", True)
         self.actions_by_name["link_zoom"].setChecked(link not in (False, "false", "0", 0))
         layout = s.value("window/layout", "four")
-        if layout in ("four", "axial", "coronal", "sagittal", "3d"):
+        if layout in LAYOUTS:
             self.views.set_layout(layout)
 
     def save_state(self) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 from ..errors import InputError
 
@@ -139,6 +138,8 @@ def _index_grid(volume, plane: Plane, shape: tuple[int, int], spacing_mm: float)
 
 
 def _sample(volume, plane, size_mm, spacing_mm, order, fill, dtype) -> np.ndarray:
+    from scipy import ndimage  # here, not at the top: the window imports this module at start-up
+
     shape = grid_shape(size_mm, spacing_mm)
     out = np.empty(shape, dtype)
     # "grid-constant": voxels on the border are whole voxels (plain "constant" turns an edge
