@@ -6,7 +6,7 @@
 # Needs dpkg-deb only (no root: --root-owner-group).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ICONS="$HERE/../icons"
+ICONS="$HERE/../../resources/icons"
 BUNDLE="$(cd "$1" && pwd)"; VERSION="$2"; OUT="$3"
 [[ -x "$BUNDLE/hearttwin" ]] || { echo "make_deb: $BUNDLE/hearttwin is not an executable bundle" >&2; exit 1; }
 ARCH="$(dpkg --print-architecture 2>/dev/null || echo amd64)"

@@ -196,3 +196,16 @@ def test_deferred_job_pickles_as_the_function_it_names():
 
     assert restored is measure_all
     assert Deferred("json:dumps")([1, 2]) == "[1, 2]"  # called in place, it imports and calls
+
+
+def test_the_window_icon_comes_in_several_sizes(qtbot):
+    from hearttwin.gui import app as gui_app
+
+    icon = gui_app.application().windowIcon()
+    sizes = sorted(s.width() for s in icon.availableSizes())
+    assert sizes == [48, 128, 256]  # the renderings shipped in resources/icons
+    pixmap = icon.pixmap(256, 256)
+    image = pixmap.toImage()
+    assert image.width() == 256
+    centre = image.pixelColor(128, 128)
+    assert centre.alpha() > 0  # the heart is drawn, not an empty image

@@ -19,6 +19,7 @@ import time
 
 import shiboken6
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from . import crash, process_jobs
@@ -109,7 +110,20 @@ def application() -> QApplication:
         app = QApplication(sys.argv[:1])
     app.setApplicationName("HeartTwin")
     app.setOrganizationName("HeartTwin")
+    if not app.property("hearttwinIcon"):
+        app.setWindowIcon(app_icon())
+        app.setProperty("hearttwinIcon", True)
     return app
+
+
+def app_icon() -> QIcon:
+    """HeartTwin's icon at every size it is rendered at (sharp on HiDPI screens too)."""
+    from ..core.resources import resources_dir
+
+    icon = QIcon()
+    for png in sorted((resources_dir() / "icons").glob("hearttwin-*.png")):
+        icon.addFile(str(png))
+    return icon
 
 
 def _exit_when_loaded(app, window, timeout_s: float = 240.0) -> None:

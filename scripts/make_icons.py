@@ -1,7 +1,8 @@
-"""Render hearttwin.svg to the PNG sizes the Linux desktop uses and a Windows .ico.
+"""Render resources/icons/hearttwin.svg to the PNG sizes the window and the Linux desktop use
+and a Windows .ico, beside it.
 
 Run once after changing the SVG (the outputs are committed):
-``.venv/bin/python packaging/icons/make_icons.py``. Uses Qt's SVG renderer
+``.venv/bin/python scripts/make_icons.py``. Uses Qt's SVG renderer
 (PySide6) and Pillow (installed with matplotlib) for the .ico.
 """
 
@@ -13,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "resources" / "icons"
 SIZES = (48, 128, 256)
 
 
