@@ -121,7 +121,11 @@ def simulate_cycle(labels, *, device_id: str, size, pose, image=None, measuremen
 
     Returns ``(plan, frames)``: the ``plan`` JSON of
     :func:`~hearttwin.core.simulation.cycle.plan_cycle` and the
-    :func:`cycle_frames` of ``surface_points`` and ``device_points``.
+    :func:`cycle_frames` of ``surface_points`` and ``device_points``. The
+    plan's ``haemodynamics`` carries the before/after pressure-volume loops
+    (``before``/``after`` ``pv_loops``); for a device that does not change
+    the circulation it gets the native ones as ``native_pv_loops``
+    (``{"lv", "rv"}`` of ``{"phase", "volume_ml", "pressure_mmhg"}``).
     """
     from ..core.simulation.cycle import plan_cycle
 
@@ -132,6 +136,17 @@ def simulate_cycle(labels, *, device_id: str, size, pose, image=None, measuremen
                       n_phases=n_phases, motion=motion, progress=jobs.SubProgress(progress, 45, 95, 100), **vitals)
     plan["warnings"] = list(plan.get("warnings") or []) + [w for w in motion.warnings
                                                            if w not in (plan.get("warnings") or [])]
+    haemo = plan.setdefault("haemodynamics", {})
+    if not isinstance(haemo.get("before"), dict):
+        # a device that does not change the circulation: the native pressure-volume loops for the
+        # Simulate step's plot (~0.1 s), from the chamber volumes of the motion at the CT phase
+        from ..core.simulation.cycle import circulation_for
+        from ..core.simulation.outputs import pv_loop
+
+        at_ct = (plan.get("motion") or {}).get("chamber_volumes_ml", {})
+        chambers = (measurements or {}).get("chambers") or {k: {"volume_ml": float(v[0])} for k, v in at_ct.items()}
+        _params, native, _warnings = circulation_for({"chambers": chambers}, **vitals)
+        haemo["native_pv_loops"] = {c: pv_loop(native, 0, c) for c in ("lv", "rv")}
     jobs.report(progress, 95, 100, "Animation frames")
     frames = cycle_frames(motion, surface_points or {}, device_points, pose)
     jobs.report(progress, 100, 100, "Cycle simulated")

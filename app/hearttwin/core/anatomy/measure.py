@@ -9,19 +9,29 @@ keys, units in key names, ``<key>_range`` uncertainty entries and a
 
 from __future__ import annotations
 
+import copy
 import time
+
+import numpy as np
 
 from .. import jobs
 from ..errors import InputError
-from .annulus import measure_annulus
+from .annulus import AnnulusPlane, measure_annulus
 from .chambers import measure_chambers
 from .laa import measure_laa
-from .ostia import measure_ostia
+from .ostia import measure_ostia, ostium_entry
 from .projection import coplanar_view
 from .root import aortic_track, centreline_entry, measure_lvot, measure_root
 
 UNCERTAINTY_NOTE = ("<key>_range: the values spanned when the segmentation boundary moves by "
                     "one voxel (structure eroded / dilated by one voxel)")
+
+#: landmarks :func:`move_landmark` can move: name -> (section path, point key)
+MOVABLE_LANDMARKS = {"annulus_centre": ("annulus", "centre_lps"),
+                     "left_ostium": ("coronary_ostia.left", "point_lps"),
+                     "right_ostium": ("coronary_ostia.right", "point_lps")}
+#: heights above the annulus plane in ``root``: they follow the annulus centre
+ROOT_HEIGHT_KEYS = ("sinus_height_mm", "sinotubular_junction_height_mm")
 
 
 def measure_all(labels, image=None, *, landmarks: dict | None = None, progress=None) -> dict:
@@ -93,3 +103,71 @@ def measure_all(labels, image=None, *, landmarks: dict | None = None, progress=N
     result["seconds"] = round(time.perf_counter() - start, 2)
     jobs.report(progress, total, total, "Measurements done")
     return result
+
+
+def move_landmark(measurements: dict, name: str, point_lps) -> tuple[dict, list[str]]:
+    """The measurements with landmark ``name`` moved by hand, and what was recomputed.
+
+    Moving an ostium recomputes its height above the annulus plane
+    (:func:`ostia.ostium_entry`, source ``"edited"``). Moving the annulus
+    centre translates the annulus plane (its normal is kept) and recomputes
+    every height measured from it: both ostia and the ``root`` heights of
+    :data:`ROOT_HEIGHT_KEYS`. The annulus sizes, LVOT and root diameters
+    are not re-cut (that needs the label map: run :func:`measure_all`).
+
+    Parameters
+    ----------
+    measurements : dict
+        A :func:`measure_all` result (not changed).
+    name : str
+        A key of :data:`MOVABLE_LANDMARKS`.
+    point_lps : array-like (3,)
+        The new position (LPS mm); stored rounded to 0.01 mm, as measured points are.
+
+    Returns
+    -------
+    tuple
+        ``(new measurements, changed)``: ``changed`` lists the dotted paths
+        (``"coronary_ostia.left.height_mm"``) set by this move. A recomputed
+        value loses its ``_range`` (the boundary uncertainty does not apply
+        to a hand-placed point); ``new["edited"]`` accumulates every path
+        changed by hand so far.
+    """
+    if name not in MOVABLE_LANDMARKS:
+        raise InputError(f"Unknown landmark {name!r}: one of {', '.join(MOVABLE_LANDMARKS)} can be moved.")
+    p = np.round(np.asarray(point_lps, float).reshape(3), 2)
+    if not np.all(np.isfinite(p)):
+        raise InputError(f"The new position of the {name.replace('_', ' ')} is not a finite point.")
+    out = copy.deepcopy(measurements)
+    annulus = out.get("annulus") or {}
+    if annulus.get("centre_lps") is None or annulus.get("normal_lps") is None:
+        raise InputError("The annulus plane is not measured: measure the anatomy before moving landmarks.")
+    plane = AnnulusPlane(np.asarray(annulus["centre_lps"], float), np.asarray(annulus["normal_lps"], float), 0)
+    ostia = out.get("coronary_ostia") or {}
+    changed: list[str] = []
+    if name == "annulus_centre":
+        shift = float(plane.height(p))  # every height above the plane drops by this much
+        plane = AnnulusPlane(p, plane.normal, 0)
+        annulus["centre_lps"] = p.tolist()
+        changed.append("annulus.centre_lps")
+        root = out.get("root") or {}
+        for key in ROOT_HEIGHT_KEYS:
+            if isinstance(root.get(key), (int, float)):
+                root[key] = round(float(root[key]) - shift, 2)
+                root.pop(key + "_range", None)
+                changed.append(f"root.{key}")
+        sides = [s for s in ("left", "right") if s in ostia]
+    else:
+        side = name.split("_")[0]
+        if side not in ostia:
+            raise InputError(f"There is no {side} coronary ostium to move: it was not found when measuring.")
+        sides = [side]
+    for side in sides:
+        entry = ostia[side]
+        moved = name == f"{side}_ostium"
+        entry.update(ostium_entry(p if moved else entry["point_lps"], plane,
+                                  "edited" if moved else entry.get("source", "detected")))
+        entry.pop("height_mm_range", None)
+        changed += ([f"coronary_ostia.{side}.point_lps"] if moved else []) + [f"coronary_ostia.{side}.height_mm"]
+    out["edited"] = sorted(set(out.get("edited") or []) | set(changed))
+    return out, changed

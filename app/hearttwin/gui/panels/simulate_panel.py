@@ -7,6 +7,12 @@ surfaces and of the device; playing the animation then only swaps point
 arrays in the 3D view (:meth:`~hearttwin.gui.view3d.View3D.set_surface_points`)
 on a timer, and the phase scrubber shows any one phase. A plan reopened from
 a case file gets its frames from a shorter job on the first Play.
+
+The pressure-volume loops of the left (or right) ventricle before and after
+the device come from the plan's haemodynamics (``before``/``after``
+``pv_loops`` of the 0D model); for a device that does not change the
+circulation, the job adds the native loops (``native_pv_loops``). The loop
+point at the scrubber's phase is marked.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from ..plan_jobs import same_device
 from ..view3d import moved_copy, surface_points
 from .base import WorkflowPanel
 from .phase_plot import PhasePlot, PhaseScrubber
+from .pv_loop import PVLoopPlot
 from .verdict_table import VerdictTable
 
 #: animation frame interval (ms): about 15 frames a second
@@ -29,6 +36,24 @@ FRAME_MS = 66
 CHANGE_ROWS = (("mean_gradient_mmhg", "Mean gradient (mmHg)"), ("regurgitant_volume_ml", "Regurgitant volume (mL)"),
                ("cardiac_output_l_min", "Cardiac output (L/min)"), ("lvot_gradient_peak_mmhg", "LVOT peak gradient (mmHg)"),
                ("qp_qs", "Qp:Qs"))
+#: (key of a plan's pv_loops, name in the chamber list)
+PV_CHAMBERS = (("lv", "Left ventricle"), ("rv", "Right ventricle"))
+
+
+def plan_loops(plan: dict | None, chamber: str = "lv") -> tuple[dict | None, dict | None, str, str]:
+    """``(before, after, after_label, note)``: the pressure-volume loops of ``chamber`` in a plan.
+
+    ``before``/``after`` are ``{"phase", "volume_ml", "pressure_mmhg"}`` (None when the
+    plan has none; ``note`` then says why).
+    """
+    h = (plan or {}).get("haemodynamics") or {}
+    before, after = h.get("before"), h.get("after")
+    if isinstance(before, dict) and isinstance(after, dict) and "pv_loops" in before and "pv_loops" in after:
+        return before["pv_loops"].get(chamber), after["pv_loops"].get(chamber), "After (device)", ""
+    native = (h.get("native_pv_loops") or {}).get(chamber)
+    if native is not None:
+        return native, native, "After (no change by this device)", ""
+    return None, None, "", "No pressure-volume loops in this plan: simulate the cycle again."
 
 
 class SimulatePanel(WorkflowPanel):
@@ -82,6 +107,20 @@ class SimulatePanel(WorkflowPanel):
         self.phase_label = QLabel()
         self.phase_label.setWordWrap(True)
         self.layout_.addWidget(self.phase_label)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Pressure-volume loop"))
+        self.pv_chamber = QComboBox()
+        self.pv_chamber.setObjectName("pvChamber")
+        for key, name in PV_CHAMBERS:
+            self.pv_chamber.addItem(name, key)
+        row.addWidget(self.pv_chamber, 1)
+        self.layout_.addLayout(row)
+        self.pv_plot = PVLoopPlot()
+        self.pv_plot.setObjectName("pvLoop")
+        self.pv_plot.setToolTip("The ventricle's pressure-volume loop over one beat in the 0D circulation: "
+                                "before the device (dashed grey) and with it (orange); the dots are the "
+                                "scrubber's phase")
+        self.layout_.addWidget(self.pv_plot, 1)
         self.verdict_table = VerdictTable()
         self.verdict_table.setObjectName("cycleVerdicts")
         self.layout_.addWidget(self.verdict_table, 1)
@@ -105,6 +144,7 @@ class SimulatePanel(WorkflowPanel):
         self.run_button.clicked.connect(lambda _checked=False: self.run())
         self.play_button.toggled.connect(self._on_play)
         self.metric_combo.currentIndexChanged.connect(self._plot)
+        self.pv_chamber.currentIndexChanged.connect(self._plot_loops)
         self.slider.valueChanged.connect(self._show_phase)
         window.session.simulation_changed.connect(self._from_case)
         window.session.device_changed.connect(self._show_overall)
@@ -277,6 +317,7 @@ class SimulatePanel(WorkflowPanel):
             self.verdict_table.setRowCount(0)
             self.change_table.setRowCount(0)
             self.plot.set_data([], [])
+            self._plot_loops()
             self.slider.set_worst(None)
             self.phase_label.setText("")
             return
@@ -284,6 +325,7 @@ class SimulatePanel(WorkflowPanel):
         self.verdict_table.fill({}, self.plan.get("verdicts", []), only_rules=True)
         self._fill_change((self.plan.get("haemodynamics") or {}).get("change") or {})
         self._plot()
+        self._plot_loops()
         self._show_phase(self.slider.value())
 
     def _show_overall(self) -> None:
@@ -311,6 +353,16 @@ class SimulatePanel(WorkflowPanel):
                            worst, metric.replace("_", " "))
         self.slider.set_worst(worst)
 
+    def _plot_loops(self) -> None:
+        chamber = self.pv_chamber.currentData() or "lv"
+        before, after, after_label, note = plan_loops(self.plan, chamber)
+        name = self.pv_chamber.currentText().lower()
+        self.pv_plot.set_loops(before, after, f"Pressure-volume loop of the {name}", after_label,
+                               note if self.plan else "Simulate the cycle to see the loops.")
+        index = self.slider.value()
+        phases = (self.plan or {}).get("phases") or []
+        self.pv_plot.set_phase(phases[index]["phase"] if 0 <= index < len(phases) else None)
+
     def _show_phase(self, index: int) -> None:
         if not self.plan or not 0 <= index < len(self.plan["phases"]):
             return
@@ -320,6 +372,7 @@ class SimulatePanel(WorkflowPanel):
                  if isinstance(row["metrics"].get(k), (int, float))]
         self.phase_label.setText(f"Phase {row['phase']:.2f}: " + "; ".join(shown))
         self.plot.set_current(index)
+        self.pv_plot.set_phase(row["phase"])
         if self.frames_current():
             self._show_frame(index)
 
