@@ -3,7 +3,8 @@
 No OpenGL: the slice is windowed and blended with the label overlay in
 numpy, turned into a ``QImage`` and painted at its physical aspect ratio.
 Mouse: left click/drag moves the linked crosshair (or uses the active tool;
-a click on a ruler or angle drawn on the slice selects it),
+a click on a ruler or angle drawn on the slice selects it; on the Model step
+a press on a landmark square drags the landmark, see :mod:`landmark_drag`),
 wheel scrolls slices, right drag changes window (horizontal) and level
 (vertical), Ctrl+wheel zooms; keys: Up/Down and PageUp/PageDown scroll.
 """
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from . import display
 from .device_outline import slice_segments
+from .landmark_drag import SHOWN_WITHIN_SLICES
 from .view_state import ViewState
 
 _CROSS = {"axial": (QColor(80, 220, 80), QColor(80, 160, 255)),  # vertical line, horizontal line
@@ -46,7 +48,7 @@ class SliceView(QWidget):
         self.zoom = 1.0
         self._qimage: QImage | None = None
         self._dirty = True
-        self._drag = None  # ("wl", x, y, window, level) or ("tool",) or ("nav",)
+        self._drag = None  # ("wl", x, y, window, level), ("tool",), ("nav",) or ("landmark", canonical, editor)
         state.cursor_changed.connect(self._on_cursor)
         state.display_changed.connect(self.refresh)
         state.data_changed.connect(self.refresh)
@@ -166,7 +168,7 @@ class SliceView(QWidget):
                 p.drawLine(self.canonical_to_widget(a), self.canonical_to_widget(b))
         for name, lps, rgb in self.state.landmarks:  # measured points, within 2 slices
             c = self.state.lps_to_canonical(lps)
-            if abs(c[axis] - self.slice_index) <= 2.0:
+            if abs(c[axis] - self.slice_index) <= SHOWN_WITHIN_SLICES:
                 q = self.canonical_to_widget(c)
                 p.setPen(QPen(QColor(*rgb), 2))
                 p.setBrush(Qt.BrushStyle.NoBrush)
@@ -218,6 +220,8 @@ class SliceView(QWidget):
         elif event.button() == Qt.MouseButton.LeftButton:
             c = self.widget_to_canonical(pos)
             self.state.pointer_plane = self.plane
+            if self._grab_landmark(pos, c):
+                return
             hit = self.measure_at(pos) if self.state.measures else None
             self.state.select_measure(hit)
             if self.state.tool is not None:
@@ -240,13 +244,31 @@ class SliceView(QWidget):
             self.state.set_window_level(w0 + (pos.x() - x0) * 2 * gain, l0 + (pos.y() - y0) * gain)
         elif self._drag[0] == "tool":
             self.state.tool.move(self.state, self.widget_to_canonical(pos))
+        elif self._drag[0] == "landmark":
+            c = self.widget_to_canonical(pos)
+            self._drag[2].move(self.state, None if c is None else c - self._drag[1])
         else:
             self.state.set_cursor(self.widget_to_canonical(pos))
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
         if self._drag is not None and self._drag[0] == "tool":
             self.state.tool.release(self.state)
+        elif self._drag is not None and self._drag[0] == "landmark":
+            if not self._drag[2].release(self.state):
+                self.state.set_cursor(self._drag[1])  # a click on a landmark: like a click elsewhere
         self._drag = None
+
+    def _grab_landmark(self, pos: QPointF, c) -> bool:
+        """Start dragging the landmark under ``pos`` (Model step, navigate mode); False if none."""
+        editor = self.state.landmark_editor
+        if editor is None or self.state.tool is not None or c is None:
+            return False
+        index = editor.landmark_at(self, pos)
+        if index is None:
+            return False
+        editor.press(self, index)
+        self._drag = ("landmark", c, editor)
+        return True
 
     def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
         self.maximise_requested.emit(self.plane)

@@ -49,6 +49,9 @@ class ViewState(QObject):
         self.markers: list = []
         #: measured landmarks [(name, lps, rgb)] drawn as small squares (annulus centre, ostia)
         self.landmarks: list = []
+        #: moves landmarks with the mouse (a landmark_drag.LandmarkDragger) while the Model step is
+        #: shown, else None
+        self.landmark_editor = None
         #: the placed device as (canonical points (N, 3), triangles (M, 3), rgb), or None
         self.device = None
         #: finished rulers and angles (see ruler_tools.Measure), each drawn on its own slice
@@ -118,6 +121,14 @@ class ViewState(QObject):
     def set_landmarks(self, landmarks) -> None:
         self.landmarks = list(landmarks)
         self.display_changed.emit()
+
+    def preview_landmark(self, index: int, lps) -> None:
+        """Draw landmark ``index`` at ``lps`` (while it is dragged; the case is not changed)."""
+        if not 0 <= index < len(self.landmarks):
+            return  # the landmarks were replaced meanwhile (a new measurement)
+        name, _old, rgb = self.landmarks[index]
+        self.landmarks[index] = (name, [float(v) for v in lps], rgb)
+        self.measures_changed.emit()  # a repaint, not new data
 
     def set_device(self, lps_points, triangles, rgb) -> None:
         """Outline this surface (LPS points, triangles) on the slices; None points: no device."""

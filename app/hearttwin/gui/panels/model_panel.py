@@ -1,4 +1,10 @@
-"""The Model & measure step: anatomical measurements with their ranges, and model export."""
+"""The Model & measure step: anatomical measurements with their ranges, and model export.
+
+While the step is shown, the landmark squares (annulus centre, coronary
+ostia) can be dragged in the slice views (:mod:`hearttwin.gui.landmark_drag`);
+the heights that depend on a moved landmark are recomputed by core, marked
+"(edited)" in the table, and have no uncertainty range ("—").
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDia
                                QLabel, QPushButton, QTableWidget, QTableWidgetItem)
 
 from ..deferred import MEASURE_ALL
+from ..landmark_drag import LandmarkDragger
 from ..plan_jobs import MODEL_FORMATS, export_models
 from .base import WorkflowPanel
 
@@ -40,6 +47,12 @@ ROWS = (
 
 #: landmark colours in the slice views
 ANNULUS_COLOUR, OSTIUM_COLOUR = (255, 220, 0), (255, 80, 200)
+#: landmark name in the views -> core landmark (hearttwin.core.anatomy.measure.MOVABLE_LANDMARKS)
+LANDMARK_KEYS = {"annulus": "annulus_centre", "LCA": "left_ostium", "RCA": "right_ostium"}
+#: added to the title of a row whose value was recomputed from a landmark moved by hand
+EDITED_MARK = " (edited)"
+EDITED_TIP = ("Recomputed from a landmark moved by hand: no automatic uncertainty range "
+              "(Measure re-measures everything and drops the hand edits)")
 
 
 def _section(measurements: dict, path: str) -> dict:
@@ -49,14 +62,15 @@ def _section(measurements: dict, path: str) -> dict:
     return node if isinstance(node, dict) else {}
 
 
-def table_rows(measurements: dict) -> list[tuple[str, float, list | None]]:
-    """(title, value, [low, high] or None) of every measured row of :data:`ROWS`."""
+def table_rows(measurements: dict) -> list[tuple[str, float, list | None, bool]]:
+    """(title, value, [low, high] or None, edited by hand) of every measured row of :data:`ROWS`."""
+    edited = set(measurements.get("edited") or [])
     out = []
     for section, key, title in ROWS:
         node = _section(measurements, section)
         value = node.get(key)
         if isinstance(value, (int, float)):
-            out.append((title, float(value), node.get(key + "_range")))
+            out.append((title, float(value), node.get(key + "_range"), f"{section}.{key}" in edited))
     return out
 
 
@@ -78,7 +92,8 @@ class ModelPanel(WorkflowPanel):
 
     key, title = "model", "Model & measure"
     hint = ("Measure the aortic annulus, coronary heights, root, LVOT, left atrial appendage and "
-            "chambers (with their plausible ranges); export the surfaces for 3D printing.")
+            "chambers (with their plausible ranges); drag a landmark square in a slice to correct it; "
+            "export the surfaces for 3D printing.")
     isolate = True
 
     def __init__(self, window, parent=None) -> None:
@@ -115,9 +130,23 @@ class ModelPanel(WorkflowPanel):
         self.measure_button.clicked.connect(self.run_measure)
         self.export_button.clicked.connect(self.export_dialog)
         window.session.measurements_changed.connect(self.show_measurements)
+        self._warm = None
+        self.dragger = LandmarkDragger(window.session, LANDMARK_KEYS,
+                                       notify=lambda text: window.statusBar().showMessage(text, 10000))
 
     def available(self) -> bool:
         return self.window.session.labels is not None
+
+    def activated(self) -> None:
+        self.window.state.landmark_editor = self.dragger  # landmarks move only on this step
+        if self._warm is None:  # the first landmark drop needs the anatomy code: load it meanwhile
+            from ..app import WarmUp
+
+            self._warm = WarmUp(("hearttwin.core.anatomy.measure",)).start()
+
+    def deactivated(self) -> None:
+        if self.window.state.landmark_editor is self.dragger:
+            self.window.state.landmark_editor = None
 
     def run_measure(self):
         session = self.window.session
@@ -132,19 +161,40 @@ class ModelPanel(WorkflowPanel):
         m = case.measurements if case is not None else {}
         rows = table_rows(m or {})
         self.table.setRowCount(len(rows))
-        for r, (title, value, rng) in enumerate(rows):
-            self.table.setItem(r, 0, QTableWidgetItem(title))
-            self.table.setItem(r, 1, _number(f"{value:.3g}" if abs(value) < 1 else f"{value:.1f}"))
-            self.table.setItem(r, 2, _number(f"{rng[0]:.1f} – {rng[1]:.1f}" if rng else ""))
+        for r, (title, value, rng, edited) in enumerate(rows):
+            items = (QTableWidgetItem(title + (EDITED_MARK if edited else "")),
+                     _number(f"{value:.3g}" if abs(value) < 1 else f"{value:.1f}"),
+                     _number("—" if edited else f"{rng[0]:.1f} – {rng[1]:.1f}" if rng else ""))
+            for c, item in enumerate(items):
+                if edited:
+                    font = item.font()
+                    font.setItalic(True)
+                    item.setFont(font)
+                    item.setToolTip(EDITED_TIP)
+                self.table.setItem(r, c, item)
         view = (m or {}).get("coplanar_view", {}).get("recommended", {})
         self.view_label.setText(f"Coplanar view: {view['label']}" if view.get("label") else "")
         self.window.state.set_landmarks(landmarks(m or {}))
 
-    def value_text(self, title: str) -> str:
+    def _row(self, title: str) -> int | None:
         for r in range(self.table.rowCount()):
-            if self.table.item(r, 0).text() == title:
-                return self.table.item(r, 1).text()
-        return ""
+            if self.table.item(r, 0).text().removesuffix(EDITED_MARK) == title:
+                return r
+        return None
+
+    def value_text(self, title: str) -> str:
+        """The value shown in the row titled ``title`` ("" when there is none)."""
+        r = self._row(title)
+        return "" if r is None else self.table.item(r, 1).text()
+
+    def range_text(self, title: str) -> str:
+        r = self._row(title)
+        return "" if r is None else self.table.item(r, 2).text()
+
+    def is_edited(self, title: str) -> bool:
+        """Whether the row's value was recomputed from a landmark moved by hand."""
+        r = self._row(title)
+        return r is not None and self.table.item(r, 0).text().endswith(EDITED_MARK)
 
     def export_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export models to")
