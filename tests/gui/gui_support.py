@@ -32,6 +32,25 @@ def open_and_load(qtbot, window, path, timeout=60000):
     wait_idle(qtbot, window, timeout)
 
 
+def window_with_true_labels(qtbot, phantom, phantom_dir):
+    """A window with the phantom's CT loaded and a copy of its true labels as the segmentation."""
+    window = make_window(qtbot)
+    open_and_load(qtbot, window, phantom_dir)
+    truth = phantom.labels
+    labels = type(truth)(truth.array.copy(), truth.spacing, truth.origin, truth.direction)
+    window.session.set_labels(labels, step="segment_test")
+    return window
+
+
+def idle_without_errors(qtbot, window, timeout=120000):
+    """Wait until no job runs, then fail if one left an error dialog open."""
+    from hearttwin.gui import error_dialog
+
+    wait_idle(qtbot, window, timeout)
+    errors = [box.text() + " " + box.informativeText() for box in error_dialog.open_dialogs()]
+    assert not errors, errors
+
+
 def grab_rgb(widget):
     """The widget as drawn, (h, w, 3) uint8."""
     import numpy as np

@@ -15,7 +15,7 @@ from vtkmodules.vtkCommonCore import vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
 from vtkmodules.vtkFiltersCore import vtkMassProperties
 
-from gui_support import Bot, grab_rgb, make_window, open_and_load
+from gui_support import Bot, grab_rgb, idle_without_errors, window_with_true_labels
 from hearttwin.gui.main_window import DEVICE_KEY
 from hearttwin.gui.panels.phase_plot import WORST
 
@@ -23,12 +23,7 @@ N_PHASES = 8
 
 
 def _idle(bot, window, timeout=120000):
-    from hearttwin.gui import error_dialog
-
-    bot.waitUntil(lambda: window.job is None, timeout=timeout)
-    bot.wait(20)
-    errors = [box.text() + " " + box.informativeText() for box in error_dialog.open_dialogs()]
-    assert not errors, errors
+    idle_without_errors(bot, window, timeout)
 
 
 def _frame(bot, view):
@@ -40,11 +35,7 @@ def _frame(bot, view):
 @pytest.fixture(scope="module")
 def simulated(qapp, phantom, phantom_dir):
     bot = Bot()
-    window = make_window(bot)
-    open_and_load(bot, window, phantom_dir)
-    labels = type(phantom.labels)(phantom.labels.array.copy(), phantom.labels.spacing,
-                                  phantom.labels.origin, phantom.labels.direction)
-    window.session.set_labels(labels, step="segment_test")
+    window = window_with_true_labels(bot, phantom, phantom_dir)
     window.show_step("device")
     device = window.panel("device")
     device.select("thv-balloon")

@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from gui_support import Bot, grab_rgb, make_window, open_and_load
+from gui_support import Bot, grab_rgb, window_with_true_labels
 from hearttwin.core.devices import plan
 from hearttwin.gui.device_handle import FIT_ARRAY, FIT_COLOUR_MAP, HANDLE_COLOUR
 from hearttwin.gui.main_window import DEVICE_KEY
@@ -32,11 +32,7 @@ def _frame(bot, view):
 @pytest.fixture(scope="module")
 def placed(qapp, phantom, phantom_dir):
     bot = Bot()
-    window = make_window(bot)
-    open_and_load(bot, window, phantom_dir)
-    labels = type(phantom.labels)(phantom.labels.array.copy(), phantom.labels.spacing,
-                                  phantom.labels.origin, phantom.labels.direction)
-    window.session.set_labels(labels, step="segment_test")
+    window = window_with_true_labels(bot, phantom, phantom_dir)
     window.views.set_layout("3d")
     window.show_step("device")
     panel = window.panel("device")

@@ -16,7 +16,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from gui_support import Bot, make_window, open_and_load
+from gui_support import Bot, window_with_true_labels
 from hearttwin.core.anatomy.annulus import AnnulusPlane
 from hearttwin.core.anatomy.ostia import ostium_entry
 from hearttwin.gui.display import FIXED_AXIS
@@ -31,11 +31,7 @@ def app_window(qapp, phantom, phantom_dir):
     from hearttwin.core.anatomy import measure_all
 
     bot = Bot()
-    window = make_window(bot)
-    open_and_load(bot, window, phantom_dir)
-    labels = type(phantom.labels)(phantom.labels.array.copy(), phantom.labels.spacing,
-                                  phantom.labels.origin, phantom.labels.direction)
-    window.session.set_labels(labels, step="segment_test")
+    window = window_with_true_labels(bot, phantom, phantom_dir)
     truth = phantom.landmarks["coronary_ostia"]
     marks = {"coronary_ostia": {s: truth[s]["point_lps"] for s in ("left", "right")}}
     measured = measure_all(window.session.labels, window.session.volume, landmarks=marks)

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from gui_support import Bot, grab_rgb, make_window, open_and_load
+from gui_support import Bot, grab_rgb, make_window, open_and_load, idle_without_errors, window_with_true_labels
 from hearttwin.core import autosave, casefile
 from hearttwin.core.devices import placement, plan
 from hearttwin.gui.main_window import DEVICE_KEY
@@ -26,23 +26,14 @@ Button = QMessageBox.StandardButton
 
 
 def _idle(bot, window, timeout=120000):
-    from hearttwin.gui import error_dialog
-
-    bot.waitUntil(lambda: window.job is None, timeout=timeout)
-    bot.wait(20)
-    errors = [box.text() + " " + box.informativeText() for box in error_dialog.open_dialogs()]
-    assert not errors, errors
+    idle_without_errors(bot, window, timeout)
 
 
 @pytest.fixture(scope="module")
 def planned(qapp, phantom, phantom_dir, screenshot_dir):
     """A window with the phantom loaded and its true labels as the segmentation."""
     bot = Bot()
-    window = make_window(bot)
-    open_and_load(bot, window, phantom_dir)
-    labels = type(phantom.labels)(phantom.labels.array.copy(), phantom.labels.spacing,
-                                  phantom.labels.origin, phantom.labels.direction)
-    window.session.set_labels(labels, step="segment_test")
+    window = window_with_true_labels(bot, phantom, phantom_dir)
     yield {"window": window, "bot": bot, "phantom": phantom}
     window.case_files.close()
     window.close()

@@ -12,7 +12,7 @@ import pytest
 import shiboken6
 from PySide6.QtWidgets import QApplication
 
-from gui_support import Bot, grab_rgb, make_window, open_and_load
+from gui_support import Bot, grab_rgb, idle_without_errors, window_with_true_labels
 from hearttwin.gui.panels.pv_loop import AFTER, BEFORE, PVLoopPlot, nice_ticks
 from hearttwin.gui.panels.simulate_panel import plan_loops
 
@@ -21,12 +21,7 @@ VITALS = {"heart_rate_bpm": 70, "systolic": 120, "diastolic": 80}
 
 
 def _idle(bot, window, timeout=120000):
-    from hearttwin.gui import error_dialog
-
-    bot.waitUntil(lambda: window.job is None, timeout=timeout)
-    bot.wait(20)
-    errors = [box.text() + " " + box.informativeText() for box in error_dialog.open_dialogs()]
-    assert not errors, errors
+    idle_without_errors(bot, window, timeout)
 
 
 def _near(rgb, colour, tol=12):
@@ -42,11 +37,7 @@ def _inside(widget, rgb, inset=3):
 @pytest.fixture(scope="module")
 def simulated(qapp, phantom, phantom_dir):
     bot = Bot()
-    window = make_window(bot)
-    open_and_load(bot, window, phantom_dir)
-    labels = type(phantom.labels)(phantom.labels.array.copy(), phantom.labels.spacing,
-                                  phantom.labels.origin, phantom.labels.direction)
-    window.session.set_labels(labels, step="segment_test")
+    window = window_with_true_labels(bot, phantom, phantom_dir)
     window.show_step("device")
     device = window.panel("device")
     device.select("thv-balloon")

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from gui_support import Bot, make_window, open_and_load
+from gui_support import Bot, window_with_true_labels
 from hearttwin.core.devices import placement
 
 
@@ -20,11 +20,7 @@ def _idle(bot, window, timeout=120000):
 @pytest.fixture(scope="module")
 def placed(qapp, phantom, phantom_dir):
     bot = Bot()
-    window = make_window(bot)
-    open_and_load(bot, window, phantom_dir)
-    labels = type(phantom.labels)(phantom.labels.array.copy(), phantom.labels.spacing,
-                                  phantom.labels.origin, phantom.labels.direction)
-    window.session.set_labels(labels, step="segment_test")
+    window = window_with_true_labels(bot, phantom, phantom_dir)
     window.show_step("device")
     panel = window.panel("device")
     panel.select("thv-balloon")
