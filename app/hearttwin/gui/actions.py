@@ -72,9 +72,9 @@ def build_menus(window) -> None:
 
     edit_menu = mb.addMenu("&Edit")
     undo = window.session.undo_stack.createUndoAction(window, "&Undo")
-    undo.setShortcut(QKeySequence.StandardKey.Undo)
+    undo.setShortcuts(QKeySequence.StandardKey.Undo)
     redo = window.session.undo_stack.createRedoAction(window, "&Redo")
-    redo.setShortcut(QKeySequence.StandardKey.Redo)
+    redo.setShortcuts(QKeySequence.StandardKey.Redo)  # Ctrl+Y and Ctrl+Shift+Z on Linux
     acts["undo"], acts["redo"] = undo, redo
     edit_menu.addAction(undo)
     edit_menu.addAction(redo)

@@ -10,6 +10,9 @@ control has the keyboard focus. In the 3D view Ctrl+drag moves the device
 and Ctrl+Shift+drag turns it (:class:`~hearttwin.gui.device_handle.DeviceHandle`),
 through the same :meth:`DevicePanel.set_pose`; the device surface is coloured
 by its signed distance to the tissue (:data:`~hearttwin.gui.device_handle.FIT_COLOUR_MAP`).
+Every recorded change (a key press, a drag from press to release, a
+placement) is one step on the session's undo stack
+(:class:`~hearttwin.gui.device_undo.DevicePoseCommand`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QGridLayout, QLabel, QPush
 from ...core.devices import geometry, placement, plan
 from ...core.devices.catalogue import load_catalogue
 from ..device_handle import DeviceHandle, fit_scalars
+from ..device_undo import DevicePoseCommand, DeviceState, record_device
 from .base import WorkflowPanel
 from .verdict_table import VerdictTable
 
@@ -65,6 +69,8 @@ class DevicePanel(WorkflowPanel):
         #: per-vertex distances to tissue of the shown device surface (mm), and their cost (ms)
         self.surface_distances: np.ndarray | None = None
         self.recolour_ms: float | None = None
+        #: the device as the case holds it (what undo returns from); drags show poses before they count
+        self.committed = DeviceState()
         self.handle = DeviceHandle(self, window.views.view3d)
 
         form = QFormLayout()
@@ -111,6 +117,7 @@ class DevicePanel(WorkflowPanel):
         """A new case: forget the prepared plan (the case's device is restored by the window)."""
         self.ctx, self.pose, self.metrics, self.verdicts, self._mesh = None, None, {}, [], None
         self.extent, self.surface_distances = None, None
+        self.committed = DeviceState()
         self.handle.cancel()
         self.table.fill({}, [])
         self.window.state.set_device(None, None, OUTLINE_COLOUR)
@@ -171,7 +178,27 @@ class DevicePanel(WorkflowPanel):
         session = self.window.session
         if not session.case.measurements and ctx.measurements:
             session.set_measurements(ctx.measurements)
+        if record:  # one undo step: back to no device, or to the device before
+            after = DeviceState.of(ctx, ctx.pose)
+            session.undo_stack.push(DevicePoseCommand(self, self.committed, after, "place_device",
+                                                      f"Place {ctx.family.family} {plan.size_label(ctx.size)}"))
+        else:
+            self._use_plan(ctx)
+            self.set_pose(ctx.pose, record=False)
+            self.committed = DeviceState.of(ctx, ctx.pose)
+        if session.labels is not None and (session.surfaces_stale or not session.surfaces):
+            self.window.update_surfaces()
+        self.setFocus()
+
+    def _use_plan(self, ctx) -> None:
+        """Make ``ctx`` (a prepared plan, or None) the panel's: its device surface, extent and sizing."""
+        if ctx is self.ctx and (ctx is None or self._mesh is not None):
+            return
         self.ctx = ctx
+        if ctx is None:
+            self._mesh, self.extent = None, None
+            self.reason.setText("")
+            return
         self._mesh = geometry.surface(ctx.family, ctx.size)
         pts = self._mesh.points
         self.extent = (float(pts[:, 2].min()), float(pts[:, 2].max()),
@@ -179,15 +206,39 @@ class DevicePanel(WorkflowPanel):
         rec = ctx.recommendation
         self.reason.setText(f"Recommended size: {plan.size_label(rec.size)} mm - {rec.reason}"
                             if rec.size is not None else f"No size fits the chart: {rec.reason}")
-        self.set_pose(ctx.pose, step="place_device", record=record)
-        if session.labels is not None and (session.surfaces_stale or not session.surfaces):
-            self.window.update_surfaces()
-        self.setFocus()
 
-    def set_pose(self, pose, step: str = "move_device", record: bool = True) -> None:
-        """Fit at ``pose`` (GUI thread, a few ms); update the table, the case (``record``) and the 3D model."""
+    def set_pose(self, pose, step: str = "move_device", record: bool = True, text: str = "Move device") -> None:
+        """Fit at ``pose`` (GUI thread, a few ms); update the table and the 3D model.
+
+        ``record=True`` makes it one undoable change of the case (``step`` in
+        its history, ``text`` in the Edit menu); ``record=False`` only shows
+        it (a drag in progress, a restored device).
+        """
+        if record:
+            self.window.session.undo_stack.push(
+                DevicePoseCommand(self, self.committed, DeviceState.of(self.ctx, pose), step, text))
+        else:
+            self.window.session.show_device(self._fit(pose))
+
+    def apply_state(self, state: DeviceState, step: str) -> None:
+        """Show ``state`` (undo/redo) through the same live fit, and make it the case's device."""
+        self.handle.cancel()
+        self._use_plan(state.ctx)
+        self.committed = state
+        if not state.placed:
+            self.pose, self.metrics, self.verdicts, self.surface_distances = None, {}, [], None
+            self.table.fill({}, [])
+            self.position.setText("")
+            self.window.state.set_device(None, None, OUTLINE_COLOUR)
+            record_device(self.window.session, state, step)
+            return
+        poly = self._fit(state.pose)
+        record_device(self.window.session, state, step, poly)
+
+    def _fit(self, pose):
+        """Fit at ``pose``: metrics, verdicts, table, slice outline; returns the coloured surface."""
         ctx = self.ctx
-        self.pose = np.asarray(pose, float)
+        self.pose = np.array(pose, dtype=float, copy=True)
         self.metrics, _ = plan.fit_metrics(ctx, pose=self.pose)
         self.verdicts = plan.verdicts(ctx.family, self.metrics)
         self.table.fill(self.metrics, self.verdicts)
@@ -202,18 +253,14 @@ class DevicePanel(WorkflowPanel):
         self.surface_distances = ctx.field.sample(moved.points)  # > 0 gap, < 0 pressing into tissue
         fit_scalars(poly, self.surface_distances)
         self.recolour_ms = 1000.0 * (time.perf_counter() - start)
-        if record:
-            self.window.session.set_device(ctx.family.id, plan.size_label(ctx.size), self.pose, step=step,
-                                           poly=poly)
-        else:
-            self.window.session.show_device(poly)
+        return poly
 
     # -- moving ------------------------------------------------------------------------------
     def apply_key(self, key) -> bool:
         """Move the placed device for ``key`` (see :data:`KEYS`); False when the key is not ours."""
         if self.ctx is None or self.pose is None or key not in KEYS:
             return False
-        what, amount, _text = KEYS[key]
+        what, amount, text = KEYS[key]
         ctx, pose = self.ctx, self.pose
         if what == "depth":
             now = placement.depth(pose, ctx.family, ctx.size, ctx.anchor)
@@ -226,7 +273,7 @@ class DevicePanel(WorkflowPanel):
             pose = placement.tilt(pose, amount, about_lps=ctx.anchor.centre)
         else:
             pose = placement.rotate(pose, pose[:3, 2], amount)
-        self.set_pose(pose)
+        self.set_pose(pose, text=f"Device: {text}")
         return True
 
     def key_action(self, key) -> None:
