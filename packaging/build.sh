@@ -94,7 +94,7 @@ fi
   echo "tar.gz: $(du -m "$TARBALL" | cut -f1) MB"
   [[ -n "$DEBFILE" ]] && echo "deb: $(du -m "$DEBFILE" | cut -f1) MB"
   echo "largest items in the bundle (MB):"
-  (cd "$BUNDLE/_internal" && du -sm -- * | sort -rn | head -15 | sed 's/^/  /')
+  (cd "$BUNDLE/_internal" && du -sm -- * | sort -rn | sed -n '1,15s/^/  /p')  # sed reads it all: no SIGPIPE under pipefail
 } | tee "$OUT/build-info.txt" >&2
 echo "$TARBALL"
 [[ -n "$DEBFILE" ]] && echo "$DEBFILE"
