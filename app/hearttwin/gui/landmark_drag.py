@@ -182,7 +182,7 @@ class LandmarkDragger:
                 section, _, key = path.rpartition(".")
                 old, new = _value(command.before, section, key), _value(command.after, section, key)
                 parts.append(f"{SUMMARY_LABELS[path]} {new:.1f} mm" + (f" (was {old:.1f})" if old is not None else ""))
-        note = " Annulus sizes stay as measured; Measure re-measures (and drops the hand edits)." \
+        note = " Annulus sizes stay as measured; Measure re-measures them and keeps the moved landmarks." \
             if command.name == "annulus_centre" else ""
         return f"Moved the {TITLES[command.name]}: {'; '.join(parts)}.{note} Ctrl+Z undoes it."
 

@@ -3,7 +3,8 @@
 While the step is shown, the landmark squares (annulus centre, coronary
 ostia) can be dragged in the slice views (:mod:`hearttwin.gui.landmark_drag`);
 the heights that depend on a moved landmark are recomputed by core, marked
-"(edited)" in the table, and have no uncertainty range ("—").
+"(edited)" in the table, and have no uncertainty range ("—"). Measuring again
+keeps the hand-moved landmarks (:func:`keep_moved_landmarks`).
 """
 
 from __future__ import annotations
@@ -52,7 +53,12 @@ LANDMARK_KEYS = {"annulus": "annulus_centre", "LCA": "left_ostium", "RCA": "righ
 #: added to the title of a row whose value was recomputed from a landmark moved by hand
 EDITED_MARK = " (edited)"
 EDITED_TIP = ("Recomputed from a landmark moved by hand: no automatic uncertainty range "
-              "(Measure re-measures everything and drops the hand edits)")
+              "(Measure re-measures everything else and keeps the hand-moved landmarks)")
+#: the point path marking a landmark as moved by hand in ``measurements["edited"]`` -> core landmark
+#: name; the annulus centre first, so the ostium heights are recomputed on the corrected plane
+MOVED_POINTS = {"annulus.centre_lps": "annulus_centre",
+                "coronary_ostia.left.point_lps": "left_ostium",
+                "coronary_ostia.right.point_lps": "right_ostium"}
 
 
 def _section(measurements: dict, path: str) -> dict:
@@ -72,6 +78,42 @@ def table_rows(measurements: dict) -> list[tuple[str, float, list | None, bool]]
         if isinstance(value, (int, float)):
             out.append((title, float(value), node.get(key + "_range"), f"{section}.{key}" in edited))
     return out
+
+
+def keep_moved_landmarks(previous: dict | None, fresh: dict) -> tuple[dict, list[str], list[str]]:
+    """``fresh`` measurements with every landmark moved by hand in ``previous`` moved there again.
+
+    Each hand-moved landmark (its point path in ``previous["edited"]``) is put
+    back with core's :func:`~hearttwin.core.anatomy.measure.move_landmark`, so
+    the heights that depend on it are recomputed on the new measurement.
+
+    Returns
+    -------
+    tuple
+        ``(measurements, kept, failed)``: ``kept`` the core names of the
+        landmarks put back; ``failed`` one message per landmark that could not be.
+    """
+    edited = set((previous or {}).get("edited") or [])
+    if not edited:
+        return fresh, [], []
+    from ...core.anatomy.measure import MOVABLE_LANDMARKS, move_landmark
+    from ...core.errors import InputError
+
+    out, kept, failed = fresh, [], []
+    for path, name in MOVED_POINTS.items():
+        if path not in edited:
+            continue
+        section, key = MOVABLE_LANDMARKS[name]
+        point = _section(previous, section).get(key)
+        if point is None:
+            continue
+        try:
+            out, _changed = move_landmark(out, name, point)
+        except InputError as err:
+            failed.append(f"{name.replace('_', ' ')} not kept: {err}")
+        else:
+            kept.append(name)
+    return out, kept, failed
 
 
 def landmarks(measurements: dict) -> list[tuple[str, list, tuple]]:
@@ -130,6 +172,10 @@ class ModelPanel(WorkflowPanel):
         self.measure_button.clicked.connect(self.run_measure)
         self.export_button.clicked.connect(self.export_dialog)
         window.session.measurements_changed.connect(self.show_measurements)
+        #: counts label map changes; the count when the stored measurements were measured (None: unknown)
+        self._labels_generation, self._measured_generation = 0, None
+        window.session.labels_changed.connect(self._bump_labels)
+        window.session.case_replaced.connect(self._forget_measured_labels)
         self._warm = None
         self.dragger = LandmarkDragger(window.session, LANDMARK_KEYS,
                                        notify=lambda text: window.statusBar().showMessage(text, 10000))
@@ -153,8 +199,41 @@ class ModelPanel(WorkflowPanel):
         if session.labels is None:
             self.window.statusBar().showMessage("Segment the heart first.", 5000)
             return None
+        generation = self._labels_generation
         return self.window.run_job("Measuring the anatomy", MEASURE_ALL, session.labels, session.volume,
-                                   isolate=self.isolate, on_done=session.set_measurements)
+                                   isolate=self.isolate, on_done=lambda m: self._measured(m, generation))
+
+    def _bump_labels(self) -> None:
+        self._labels_generation += 1
+
+    def _forget_measured_labels(self) -> None:
+        self._measured_generation = None  # a new case: which labels its measurements came from is unknown
+
+    def _measured(self, fresh: dict, generation: int) -> None:
+        """Store measure_all's result with the previous hand-moved landmarks put back (plain
+        ``set_measurements``, as a first Measure: not on the undo stack)."""
+        session = self.window.session
+        if session.case is None:
+            return
+        previous = session.case.measurements
+        other_labels = self._measured_generation is not None and self._measured_generation != generation
+        measurements, kept, failed = keep_moved_landmarks(previous, fresh)
+        self._measured_generation = generation
+        session.set_measurements(measurements)
+        if not kept and not failed:
+            return
+        n = len(kept)
+        text = f"Measured; kept {n} hand-corrected landmark{'s' if n != 1 else ''}" if kept else "Measured"
+        if kept and other_labels:
+            text += " (placed on the earlier labels: the label map has changed since; they are kept as LPS points)"
+        if kept:
+            them = "it" if n == 1 else "them"
+            text += f"; drag {them} again to change {them} (Measure itself cannot be undone)."
+        else:
+            text += "."
+        if failed:
+            text += " " + "; ".join(failed)
+        self.window.statusBar().showMessage(text, 15000)
 
     def show_measurements(self) -> None:
         case = self.window.session.case
