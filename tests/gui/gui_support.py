@@ -51,6 +51,53 @@ def idle_without_errors(qtbot, window, timeout=120000):
     assert not errors, errors
 
 
+def place_device(qtbot, window, family="thv-balloon", timeout=180000):
+    """Place ``family`` automatically on the Device step; its panel, once the job is done."""
+    window.show_step("device")
+    panel = window.panel("device")
+    panel.select(family)
+    panel.place()
+    wait_idle(qtbot, window, timeout)
+    return panel
+
+
+def focus_window(qtbot, window):
+    """Make ``window`` the active window (its shortcuts need it)."""
+    from PySide6.QtWidgets import QApplication
+
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+
+
+def close_window(window):
+    """Close a module fixture's window for good (case files, widget and its C++ object)."""
+    import shiboken6
+
+    window.case_files.close()
+    window.close()
+    shiboken6.delete(window)
+
+
+def look_at_device(window, panel, view):
+    """Hide the heart and point the 3D camera at the placed device from the front (140 mm)."""
+    import numpy as np
+
+    for label in window.session.surfaces:
+        window.state.set_label_visible(label, False)
+    centre = panel.handle.centre()
+    view.camera.SetFocalPoint(*centre)
+    view.camera.SetPosition(*(centre + np.array([0.0, -140.0, 0.0])))
+    view.camera.SetViewUp(0, 0, 1)
+    view.refresh()
+
+
+def landmark_lps(window, name):
+    """The LPS point of the landmark ``name`` the slice views draw."""
+    import numpy as np
+
+    return next(np.array(lps, float) for n, lps, _ in window.state.landmarks if n == name)
+
+
 def grab_rgb(widget):
     """The widget as drawn, (h, w, 3) uint8."""
     import numpy as np

@@ -8,14 +8,14 @@ import time
 
 import numpy as np
 import pytest
-import shiboken6
 from PySide6.QtWidgets import QApplication
 from vtkmodules.util.numpy_support import numpy_to_vtk, numpy_to_vtkIdTypeArray, vtk_to_numpy
 from vtkmodules.vtkCommonCore import vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
 from vtkmodules.vtkFiltersCore import vtkMassProperties
 
-from gui_support import Bot, grab_rgb, idle_without_errors, window_with_true_labels
+from gui_support import (Bot, close_window, grab_rgb, idle_without_errors, place_device,
+                         window_with_true_labels)
 from hearttwin.gui.main_window import DEVICE_KEY
 from hearttwin.gui.panels.phase_plot import WORST
 
@@ -36,11 +36,7 @@ def _frame(bot, view):
 def simulated(qapp, phantom, phantom_dir):
     bot = Bot()
     window = window_with_true_labels(bot, phantom, phantom_dir)
-    window.show_step("device")
-    device = window.panel("device")
-    device.select("thv-balloon")
-    device.place()
-    _idle(bot, window)
+    place_device(bot, window)
     bot.waitUntil(lambda: window.job is None and bool(window.session.surfaces), timeout=120000)
     _idle(bot, window)
     view = window.views.view3d
@@ -51,9 +47,7 @@ def simulated(qapp, phantom, phantom_dir):
     panel.run()
     _idle(bot, window)
     yield {"window": window, "bot": bot, "panel": panel, "still": still}
-    window.case_files.close()
-    window.close()
-    shiboken6.delete(window)
+    close_window(window)
 
 
 def _pts(poly):

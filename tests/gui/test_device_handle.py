@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytest
-import shiboken6
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 
-from gui_support import Bot, grab_rgb, window_with_true_labels
+from gui_support import (Bot, close_window, focus_window, grab_rgb, look_at_device, place_device,
+                         window_with_true_labels)
 from hearttwin.core.devices import plan
 from hearttwin.gui.device_handle import FIT_ARRAY, FIT_COLOUR_MAP, HANDLE_COLOUR
 from hearttwin.gui.main_window import DEVICE_KEY
@@ -16,11 +15,6 @@ from vtkmodules.util.numpy_support import vtk_to_numpy
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
 LEFT = Qt.MouseButton.LeftButton
-
-
-def _idle(bot, window, timeout=180000):
-    bot.waitUntil(lambda: window.job is None, timeout=timeout)
-    bot.wait(20)
 
 
 def _frame(bot, view):
@@ -34,19 +28,11 @@ def placed(qapp, phantom, phantom_dir):
     bot = Bot()
     window = window_with_true_labels(bot, phantom, phantom_dir)
     window.views.set_layout("3d")
-    window.show_step("device")
-    panel = window.panel("device")
-    panel.select("thv-balloon")
-    panel.place()
-    _idle(bot, window)  # placing, then the heart surfaces
+    panel = place_device(bot, window)  # placing, then the heart surfaces
     assert window.session.surfaces and panel.pose is not None
-    window.activateWindow()  # the move keys are window shortcuts
-    bot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    focus_window(bot, window)  # the move keys are window shortcuts
     yield {"window": window, "bot": bot, "panel": panel, "view": window.views.view3d}
-    window.views.set_layout("four")  # closing saves the layout: later windows start with all views
-    window.case_files.close()
-    window.close()
-    shiboken6.delete(window)
+    close_window(window)
 
 
 @pytest.fixture
@@ -56,13 +42,7 @@ def device_step(placed):
     window.show_step("device")
     pose = panel.pose.copy()
     heart = list(window.session.surfaces)
-    for label in heart:
-        window.state.set_label_visible(label, False)
-    centre = panel.handle.centre()
-    view.camera.SetFocalPoint(*centre)
-    view.camera.SetPosition(*(centre + np.array([0.0, -140.0, 0.0])))
-    view.camera.SetViewUp(0, 0, 1)
-    view.refresh()
+    look_at_device(window, panel, view)
     yield placed
     for label in heart:
         window.state.set_label_visible(label, True)

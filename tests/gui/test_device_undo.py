@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytest
-import shiboken6
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from gui_support import Bot, window_with_true_labels
+from gui_support import Bot, close_window, focus_window, look_at_device, place_device, window_with_true_labels
 from hearttwin.core.devices import placement, plan
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -24,19 +23,11 @@ def placed(qapp, phantom, phantom_dir):
     bot = Bot()
     window = window_with_true_labels(bot, phantom, phantom_dir)
     window.views.set_layout("3d")
-    window.show_step("device")
-    panel = window.panel("device")
-    panel.select("thv-balloon")
-    panel.place()
-    _idle(bot, window)
+    panel = place_device(bot, window)
     assert panel.pose is not None
-    window.activateWindow()  # the move and undo keys are window shortcuts
-    bot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    focus_window(bot, window)  # the move and undo keys are window shortcuts
     yield {"window": window, "bot": bot, "panel": panel, "view": window.views.view3d}
-    window.views.set_layout("four")
-    window.case_files.close()
-    window.close()
-    shiboken6.delete(window)
+    close_window(window)
 
 
 def _depth(panel):
@@ -117,20 +108,10 @@ def test_each_key_press_is_one_undo_step(placed):
     assert _depth(panel) == pytest.approx(one["depth"], abs=0.011)
 
 
-def _front_camera(window, panel, view):
-    for label in window.session.surfaces:
-        window.state.set_label_visible(label, False)
-    centre = panel.handle.centre()
-    view.camera.SetFocalPoint(*centre)
-    view.camera.SetPosition(*(centre + np.array([0.0, -140.0, 0.0])))
-    view.camera.SetViewUp(0, 0, 1)
-    view.refresh()
-
-
 def test_a_handle_drag_is_one_undo_step(placed):
     window, panel, view = placed["window"], placed["panel"], placed["view"]
     window.show_step("device")
-    _front_camera(window, panel, view)
+    look_at_device(window, panel, view)
     stack = window.session.undo_stack
     before, count = _snapshot(window, panel), stack.count()
     c0 = view.project(panel.handle.centre()[None])[0][0]

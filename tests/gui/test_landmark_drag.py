@@ -11,12 +11,11 @@ import copy
 
 import numpy as np
 import pytest
-import shiboken6
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from gui_support import Bot, window_with_true_labels
+from gui_support import Bot, close_window, landmark_lps, window_with_true_labels
 from hearttwin.core.anatomy.annulus import AnnulusPlane
 from hearttwin.core.anatomy.ostia import ostium_entry
 from hearttwin.gui.display import FIXED_AXIS
@@ -37,9 +36,7 @@ def app_window(qapp, phantom, phantom_dir):
     measured = measure_all(window.session.labels, window.session.volume, landmarks=marks)
     window.session.set_measurements(measured)
     yield {"window": window, "bot": bot, "measured": window.session.case.measurements}
-    window.case_files.close()
-    window.close()
-    shiboken6.delete(window)
+    close_window(window)
 
 
 @pytest.fixture
@@ -54,10 +51,6 @@ def win(app_window):
     window.show_step("model")
     QApplication.processEvents()
     return window
-
-
-def _landmark(window, name):
-    return next(np.array(lps, float) for n, lps, _ in window.state.landmarks if n == name)
 
 
 def _show(window, view, lps):
@@ -96,7 +89,7 @@ def test_drag_left_ostium_recomputes_its_height_and_undo_restores_it(win, screen
     old_text = panel.value_text(LEFT_HEIGHT)
     right_text = panel.value_text(RIGHT_HEIGHT)
     coronal = win.views.views["coronal"]
-    old_point = _landmark(win, "LCA")
+    old_point = landmark_lps(win, "LCA")
     assert np.allclose(old_point, before["coronary_ostia"]["left"]["point_lps"])
     start = _show(win, coronal, old_point)
     up = 24  # pixels towards the head
@@ -119,7 +112,7 @@ def test_drag_left_ostium_recomputes_its_height_and_undo_restores_it(win, screen
     assert not panel.is_edited(RIGHT_HEIGHT) and panel.value_text(RIGHT_HEIGHT) == right_text
     assert m["coronary_ostia"]["right"] == before["coronary_ostia"]["right"]
     assert m["coronary_ostia"]["left"]["source"] == "edited"
-    assert np.allclose(_landmark(win, "LCA"), new_point)  # the square is drawn where it was dropped
+    assert np.allclose(landmark_lps(win, "LCA"), new_point)  # the square is drawn where it was dropped
     screenshot("model_landmark_dragged", win)
     step = session.case.history[-1]
     assert step.name == "move_landmark" and step.params["landmark"] == "left_ostium"
@@ -127,7 +120,7 @@ def test_drag_left_ostium_recomputes_its_height_and_undo_restores_it(win, screen
 
     win.actions_by_name["undo"].trigger()  # Ctrl+Z
     assert session.case.measurements == before
-    assert np.array_equal(_landmark(win, "LCA"), old_point)
+    assert np.array_equal(landmark_lps(win, "LCA"), old_point)
     assert panel.value_text(LEFT_HEIGHT) == old_text and not panel.is_edited(LEFT_HEIGHT)
     assert session.case.history[-1].name == "undo_move_landmark"
     win.actions_by_name["redo"].trigger()
@@ -138,7 +131,7 @@ def test_drag_annulus_centre_moves_the_plane_and_every_height(win):
     session, panel = win.session, win.panel("model")
     before = copy.deepcopy(session.case.measurements)
     coronal = win.views.views["coronal"]
-    centre = _landmark(win, "annulus")
+    centre = landmark_lps(win, "annulus")
     start = _show(win, coronal, centre)
     _drag(coronal, start, start + QPoint(0, -10))
     m = session.case.measurements
@@ -167,7 +160,7 @@ def test_dragging_works_only_on_the_model_step(win):
     session = win.session
     before = copy.deepcopy(session.case.measurements)
     coronal = win.views.views["coronal"]
-    point = _landmark(win, "LCA")
+    point = landmark_lps(win, "LCA")
     win.show_step("segment")
     win.state.tool = None  # navigate
     start = _show(win, coronal, point)
@@ -177,14 +170,14 @@ def test_dragging_works_only_on_the_model_step(win):
     # the press moved the crosshair instead, and it followed the drag
     expected = np.clip(np.round(coronal.widget_to_canonical(end)), 0, np.array(win.state.size) - 1)
     assert np.array_equal(win.state.cursor, expected)
-    assert np.array_equal(_landmark(win, "LCA"), point)
+    assert np.array_equal(landmark_lps(win, "LCA"), point)
 
 
 def test_press_away_from_landmarks_moves_the_crosshair(win):
     session = win.session
     before = copy.deepcopy(session.case.measurements)
     coronal = win.views.views["coronal"]
-    start = _show(win, coronal, _landmark(win, "LCA"))
+    start = _show(win, coronal, landmark_lps(win, "LCA"))
     away = start + QPoint(9, 0)  # beyond the 6 px grab distance of every landmark
     assert all((coronal.canonical_to_widget(win.state.lps_to_canonical(lps)) - away).manhattanLength() > 6
                for _n, lps, _c in win.state.landmarks)
@@ -198,7 +191,7 @@ def test_a_ruler_started_on_a_landmark_measures_instead(win):
     session = win.session
     before = copy.deepcopy(session.case.measurements)
     coronal = win.views.views["coronal"]
-    start = _show(win, coronal, _landmark(win, "LCA"))
+    start = _show(win, coronal, landmark_lps(win, "LCA"))
     win.actions_by_name["measure_ruler"].trigger()
     _drag(coronal, start, start + QPoint(30, 0))
     assert session.case.measurements == before

@@ -8,12 +8,12 @@ background as a user would.
 
 import numpy as np
 import pytest
-import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from gui_support import Bot, grab_rgb, make_window, open_and_load, idle_without_errors, window_with_true_labels
+from gui_support import (Bot, close_window, grab_rgb, idle_without_errors, make_window, open_and_load,
+                         window_with_true_labels)
 from hearttwin.core import autosave, casefile
 from hearttwin.core.devices import placement, plan
 from hearttwin.gui.main_window import DEVICE_KEY
@@ -35,9 +35,7 @@ def planned(qapp, phantom, phantom_dir, screenshot_dir):
     bot = Bot()
     window = window_with_true_labels(bot, phantom, phantom_dir)
     yield {"window": window, "bot": bot, "phantom": phantom}
-    window.case_files.close()
-    window.close()
-    shiboken6.delete(window)
+    close_window(window)
 
 
 @pytest.fixture(scope="module")
@@ -359,6 +357,4 @@ def test_walkthrough_on_the_sample_case(qapp, tmp_path, screenshot):
         bot.waitUntil(lambda: view.frame_current, timeout=60000)
         screenshot("walkthrough_6_report", window)
     finally:
-        window.case_files.close()
-        window.close()
-        shiboken6.delete(window)
+        close_window(window)

@@ -9,10 +9,10 @@ model with the same personalised parameters.
 
 import numpy as np
 import pytest
-import shiboken6
 from PySide6.QtWidgets import QApplication
 
-from gui_support import Bot, grab_rgb, idle_without_errors, window_with_true_labels
+from gui_support import (Bot, close_window, grab_rgb, idle_without_errors, place_device,
+                         window_with_true_labels)
 from hearttwin.gui.panels.pv_loop import AFTER, BEFORE, PVLoopPlot, nice_ticks
 from hearttwin.gui.panels.simulate_panel import plan_loops
 
@@ -38,11 +38,7 @@ def _inside(widget, rgb, inset=3):
 def simulated(qapp, phantom, phantom_dir):
     bot = Bot()
     window = window_with_true_labels(bot, phantom, phantom_dir)
-    window.show_step("device")
-    device = window.panel("device")
-    device.select("thv-balloon")
-    device.place()
-    _idle(bot, window)
+    place_device(bot, window)
     window.show_step("simulate")
     panel = window.panel("simulate")
     for spin, key in ((panel.heart_rate, "heart_rate_bpm"), (panel.systolic, "systolic"),
@@ -52,9 +48,7 @@ def simulated(qapp, phantom, phantom_dir):
     panel.run()
     _idle(bot, window)
     yield {"window": window, "bot": bot, "panel": panel}
-    window.case_files.close()
-    window.close()
-    shiboken6.delete(window)
+    close_window(window)
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,11 @@ import copy
 
 import numpy as np
 import pytest
-import shiboken6
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from gui_support import Bot, wait_idle, window_with_true_labels
+from gui_support import Bot, close_window, landmark_lps, wait_idle, window_with_true_labels
 from hearttwin.core.anatomy.annulus import AnnulusPlane
 from hearttwin.core.anatomy.ostia import ostium_entry
 from hearttwin.gui import error_dialog
@@ -35,9 +34,7 @@ def app_window(qapp, phantom, phantom_dir):
     window = window_with_true_labels(bot, phantom, phantom_dir)
     fresh = measure_all(window.session.labels, window.session.volume)  # what Measure will find
     yield {"window": window, "bot": bot, "fresh": fresh}
-    window.case_files.close()
-    window.close()
-    shiboken6.delete(window)
+    close_window(window)
 
 
 def _stale(fresh):
@@ -62,14 +59,10 @@ def win(app_window):
     return window
 
 
-def _landmark(window, name):
-    return next(np.array(lps, float) for n, lps, _ in window.state.landmarks if n == name)
-
-
 def _drag_up(window, name, pixels):
     """Drag landmark ``name`` ``pixels`` up in the coronal view (crosshair kept away from it)."""
     view, st = window.views.views["coronal"], window.state
-    c = st.lps_to_canonical(_landmark(window, name))
+    c = st.lps_to_canonical(landmark_lps(window, name))
     cursor = np.round(c).astype(int) + 12
     cursor[FIXED_AXIS[view.plane]] = int(round(c[FIXED_AXIS[view.plane]]))
     st.set_cursor(cursor)
@@ -116,7 +109,7 @@ def test_remeasure_keeps_the_dragged_left_ostium(app_window, win):
     assert set(m["edited"]) == {"coronary_ostia.left.point_lps", "coronary_ostia.left.height_mm"}
     assert panel.is_edited(LEFT_HEIGHT) and panel.range_text(LEFT_HEIGHT) == "—"
     assert panel.value_text(LEFT_HEIGHT) == f"{expected['height_mm']:.1f}"
-    assert np.allclose(_landmark(win, "LCA"), dragged)
+    assert np.allclose(landmark_lps(win, "LCA"), dragged)
     # everything not dragged comes from the new measurement
     assert m["coronary_ostia"]["right"] == fresh["coronary_ostia"]["right"]
     assert m["coronary_ostia"]["right"]["point_lps"] != previous_right

@@ -15,7 +15,7 @@ from PySide6.QtGui import QAction, QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from gui_support import Bot, grab_rgb, make_window, open_and_load
+from gui_support import Bot, focus_window, grab_rgb, make_window, open_and_load
 from hearttwin.core.imaging import Volume
 from hearttwin.gui import ruler_tools
 from hearttwin.gui.display import FIXED_AXIS
@@ -32,8 +32,7 @@ def app_window(qapp, phantom_dir):
     window = make_window(bot)
     open_and_load(bot, window, phantom_dir)
     ruler_tools.install(window)
-    window.activateWindow()
-    bot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    focus_window(bot, window)
     yield {"window": window, "bot": bot, "phantom_volume": window.session.volume}
     window.close()
     shiboken6.delete(window)

@@ -3,35 +3,22 @@ and nowhere else (where the same keys scroll the slices)."""
 
 import numpy as np
 import pytest
-import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from gui_support import Bot, window_with_true_labels
+from gui_support import Bot, close_window, focus_window, place_device, window_with_true_labels
 from hearttwin.core.devices import placement
-
-
-def _idle(bot, window, timeout=120000):
-    bot.waitUntil(lambda: window.job is None, timeout=timeout)
-    bot.wait(20)
 
 
 @pytest.fixture(scope="module")
 def placed(qapp, phantom, phantom_dir):
     bot = Bot()
     window = window_with_true_labels(bot, phantom, phantom_dir)
-    window.show_step("device")
-    panel = window.panel("device")
-    panel.select("thv-balloon")
-    panel.place()
-    _idle(bot, window)
-    window.activateWindow()
-    bot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    panel = place_device(bot, window)
+    focus_window(bot, window)
     yield {"window": window, "bot": bot, "panel": panel}
-    window.case_files.close()
-    window.close()
-    shiboken6.delete(window)
+    close_window(window)
 
 
 def _depth(panel):

@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
-import shiboken6
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-from gui_support import Bot, make_window, open_and_load
+from gui_support import Bot, close_window, make_window, open_and_load
 from hearttwin.gui import volume_presets
 
 #: HU above which the phantom has cortical bone (1250 HU) and calcium (about 1000 HU)
@@ -31,10 +30,7 @@ def loaded(qapp, phantom_dir):
     view = window.views.view3d
     view.reset_camera()
     yield {"window": window, "bot": bot, "view": view}
-    window.views.set_layout("four")  # closing saves the layout: later windows start with all views
-    window.case_files.close()
-    window.close()
-    shiboken6.delete(window)
+    close_window(window)
 
 
 def _choose(loaded, name):

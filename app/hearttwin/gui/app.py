@@ -110,9 +110,8 @@ def application() -> QApplication:
         app = QApplication(sys.argv[:1])
     app.setApplicationName("HeartTwin")
     app.setOrganizationName("HeartTwin")
-    if not app.property("hearttwinIcon"):
+    if app.windowIcon().isNull():
         app.setWindowIcon(app_icon())
-        app.setProperty("hearttwinIcon", True)
     return app
 
 

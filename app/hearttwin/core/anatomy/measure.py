@@ -171,3 +171,38 @@ def move_landmark(measurements: dict, name: str, point_lps) -> tuple[dict, list[
         changed += ([f"coronary_ostia.{side}.point_lps"] if moved else []) + [f"coronary_ostia.{side}.height_mm"]
     out["edited"] = sorted(set(out.get("edited") or []) | set(changed))
     return out, changed
+
+
+def reapply_moved_landmarks(previous: dict | None, fresh: dict) -> tuple[dict, list[str], list[str]]:
+    """``fresh`` measurements with every landmark moved by hand in ``previous`` moved there again.
+
+    A landmark counts as moved when its point path (``"annulus.centre_lps"``)
+    is in ``previous["edited"]``; it is put back with :func:`move_landmark`,
+    the annulus centre first (the :data:`MOVABLE_LANDMARKS` order) so the
+    ostium heights are recomputed on the corrected plane.
+
+    Returns
+    -------
+    tuple
+        ``(measurements, kept, failed)``: ``kept`` the names of the landmarks
+        put back; ``failed`` one message per landmark that could not be.
+    """
+    previous = previous or {}
+    edited = set(previous.get("edited") or [])
+    out, kept, failed = fresh, [], []
+    for name, (section, key) in MOVABLE_LANDMARKS.items():
+        if f"{section}.{key}" not in edited:
+            continue
+        node = previous
+        for part in section.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        point = node.get(key) if isinstance(node, dict) else None
+        if point is None:
+            continue
+        try:
+            out, _changed = move_landmark(out, name, point)
+        except InputError as err:
+            failed.append(f"{name.replace('_', ' ')} not kept: {err}")
+        else:
+            kept.append(name)
+    return out, kept, failed

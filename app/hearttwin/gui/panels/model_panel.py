@@ -4,7 +4,7 @@ While the step is shown, the landmark squares (annulus centre, coronary
 ostia) can be dragged in the slice views (:mod:`hearttwin.gui.landmark_drag`);
 the heights that depend on a moved landmark are recomputed by core, marked
 "(edited)" in the table, and have no uncertainty range ("—"). Measuring again
-keeps the hand-moved landmarks (:func:`keep_moved_landmarks`).
+keeps the hand-moved landmarks (:func:`~hearttwin.core.anatomy.measure.reapply_moved_landmarks`).
 """
 
 from __future__ import annotations
@@ -54,13 +54,6 @@ LANDMARK_KEYS = {"annulus": "annulus_centre", "LCA": "left_ostium", "RCA": "righ
 EDITED_MARK = " (edited)"
 EDITED_TIP = ("Recomputed from a landmark moved by hand: no automatic uncertainty range "
               "(Measure re-measures everything else and keeps the hand-moved landmarks)")
-#: the point path marking a landmark as moved by hand in ``measurements["edited"]`` -> core landmark
-#: name; the annulus centre first, so the ostium heights are recomputed on the corrected plane
-MOVED_POINTS = {"annulus.centre_lps": "annulus_centre",
-                "coronary_ostia.left.point_lps": "left_ostium",
-                "coronary_ostia.right.point_lps": "right_ostium"}
-
-
 def _section(measurements: dict, path: str) -> dict:
     node = measurements
     for part in path.split("."):
@@ -78,42 +71,6 @@ def table_rows(measurements: dict) -> list[tuple[str, float, list | None, bool]]
         if isinstance(value, (int, float)):
             out.append((title, float(value), node.get(key + "_range"), f"{section}.{key}" in edited))
     return out
-
-
-def keep_moved_landmarks(previous: dict | None, fresh: dict) -> tuple[dict, list[str], list[str]]:
-    """``fresh`` measurements with every landmark moved by hand in ``previous`` moved there again.
-
-    Each hand-moved landmark (its point path in ``previous["edited"]``) is put
-    back with core's :func:`~hearttwin.core.anatomy.measure.move_landmark`, so
-    the heights that depend on it are recomputed on the new measurement.
-
-    Returns
-    -------
-    tuple
-        ``(measurements, kept, failed)``: ``kept`` the core names of the
-        landmarks put back; ``failed`` one message per landmark that could not be.
-    """
-    edited = set((previous or {}).get("edited") or [])
-    if not edited:
-        return fresh, [], []
-    from ...core.anatomy.measure import MOVABLE_LANDMARKS, move_landmark
-    from ...core.errors import InputError
-
-    out, kept, failed = fresh, [], []
-    for path, name in MOVED_POINTS.items():
-        if path not in edited:
-            continue
-        section, key = MOVABLE_LANDMARKS[name]
-        point = _section(previous, section).get(key)
-        if point is None:
-            continue
-        try:
-            out, _changed = move_landmark(out, name, point)
-        except InputError as err:
-            failed.append(f"{name.replace('_', ' ')} not kept: {err}")
-        else:
-            kept.append(name)
-    return out, kept, failed
 
 
 def landmarks(measurements: dict) -> list[tuple[str, list, tuple]]:
@@ -212,12 +169,14 @@ class ModelPanel(WorkflowPanel):
     def _measured(self, fresh: dict, generation: int) -> None:
         """Store measure_all's result with the previous hand-moved landmarks put back (plain
         ``set_measurements``, as a first Measure: not on the undo stack)."""
+        from ...core.anatomy.measure import reapply_moved_landmarks  # warmed up when the step opened
+
         session = self.window.session
         if session.case is None:
             return
         previous = session.case.measurements
         other_labels = self._measured_generation is not None and self._measured_generation != generation
-        measurements, kept, failed = keep_moved_landmarks(previous, fresh)
+        measurements, kept, failed = reapply_moved_landmarks(previous, fresh)
         self._measured_generation = generation
         session.set_measurements(measurements)
         if not kept and not failed:
