@@ -1,0 +1,107 @@
+"""Trim a SimpleITK source tree to the filters HeartTwin uses, before it is built.
+
+SimpleITK generates one C++ class per JSON description in Code/BasicFilters/json and
+instantiates it for every pixel type and dimension; the stock wheel has ~300 of them in one
+270 MB library. HeartTwin calls about fifteen. This script keeps:
+  - every filter named in HeartTwin's code and tests (``sitk.Name``, ``sitk.NameImageFilter``),
+  - the filters SimpleITK itself needs: the image operators (+ - * / % & | ^ ~ comparisons,
+    abs, pow, slicing), Cast's helpers and the procedures in sitkAdditionalProcedures,
+and deletes the other JSON files. Masked assignment (``image[mask] = value``) needs ITK's
+SimpleITKFilters remote module, which cannot be fetched without GitHub; its two wrapper
+methods are removed (HeartTwin assigns through numpy).
+
+Usage: prune_filters.py SIMPLEITK_SOURCE_DIR HEARTTWIN_ROOT   prune (prints what it kept)
+       prune_filters.py --used HEARTTWIN_ROOT                   the SimpleITK names HeartTwin uses
+       prune_filters.py --check HEARTTWIN_ROOT                  fail unless the installed
+                                                                SimpleITK has every one of them
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+# What SimpleITK's own C++ and Python wrapping call (sitkImageOperators.h, sitkImage.i,
+# sitkCastImageFilter, sitkImageToKernel, sitkAdditionalProcedures, extra.py).
+SIMPLEITK_NEEDS = {
+    "Add", "Subtract", "Multiply", "Divide", "DivideFloor", "DivideReal", "Modulus", "Pow",
+    "UnaryMinus", "Abs", "BitwiseNot", "And", "Or", "Xor", "Equal", "NotEqual", "Greater",
+    "GreaterEqual", "Less", "LessEqual", "Slice", "Expand", "PermuteAxes", "ConstantPad", "Crop",
+    "Compose", "VectorIndexSelectionCast", "JoinSeries", "LabelImageToLabelMap",
+    "LabelMapToLabel", "Resample", "DiscreteGaussian", "SmoothingRecursiveGaussian",
+    "PatchBasedDenoising", "MinimumMaximum",
+}
+SUFFIXES = ("ImageFilter", "Filter", "ImageSource", "")
+USE = re.compile(r"\bsitk\.([A-Z][A-Za-z0-9]+)")
+MASKED_ASSIGN = re.compile(r"\n\s*Image __imasked_assign\(.*?\n\s*return \*\$self;\n\s*\}", re.S)
+# FFT factories are attached to per-module libraries that no longer exist once emptied
+FACTORY = re.compile(r"^(sitk_target_use_itk_factory\(\s*(\S+)\s.*\))$", re.M)
+
+
+def used_names(root: Path) -> set[str]:
+    """Every ``sitk.Name`` attribute in HeartTwin's code and tests."""
+    names: set[str] = set()
+    for folder in ("app", "tests", "bench", "scripts"):
+        for path in (root / folder).rglob("*.py"):
+            names |= set(USE.findall(path.read_text(encoding="utf-8", errors="ignore")))
+    return names
+
+
+def short_name(filter_name: str) -> str:
+    for suffix in SUFFIXES:
+        if suffix and filter_name.endswith(suffix):
+            return filter_name[: -len(suffix)]
+    return filter_name
+
+
+def prune(source: Path, root: Path) -> tuple[list[str], int]:
+    wanted = used_names(root) | SIMPLEITK_NEEDS
+    json_dir = source / "Code" / "BasicFilters" / "json"
+    kept, removed = [], 0
+    for path in sorted(json_dir.glob("*.json")):
+        name = json.loads(path.read_text(encoding="utf-8"))["name"]
+        if name in wanted or short_name(name) in wanted:
+            kept.append(name)
+        else:
+            path.unlink()
+            removed += 1
+    image_i = source / "Wrapping" / "Python" / "sitkImage.i"
+    text, n = MASKED_ASSIGN.subn("", image_i.read_text(encoding="utf-8"))
+    if n != 2:
+        raise SystemExit(f"prune_filters: expected 2 masked-assignment methods in {image_i}, found {n}")
+    image_i.write_text(text, encoding="utf-8")
+    cmake = source / "Code" / "BasicFilters" / "src" / "CMakeLists.txt"
+    text = FACTORY.sub(r"if(TARGET \2)\n  \1\nendif()", cmake.read_text(encoding="utf-8"))
+    cmake.write_text(text, encoding="utf-8")
+    return kept, removed
+
+
+def check(root: Path) -> int:
+    import SimpleITK as sitk
+
+    missing = sorted(n for n in used_names(root) if not hasattr(sitk, n))
+    if missing:
+        print(f"prune_filters: the installed SimpleITK lacks {', '.join(missing)}", file=sys.stderr)
+        return 1
+    print(f"prune_filters: SimpleITK {sitk.Version.VersionString()} has all "
+          f"{len(used_names(root))} names HeartTwin uses")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[1] == "--used":
+        print("\n".join(sorted(used_names(Path(argv[2])))))
+        return 0
+    if len(argv) == 3 and argv[1] == "--check":
+        return check(Path(argv[2]))
+    if len(argv) != 3 or argv[1].startswith("--"):
+        print(__doc__.split("Usage:")[1], file=sys.stderr)
+        return 2
+    kept, removed = prune(Path(argv[1]), Path(argv[2]))
+    print(f"prune_filters: kept {len(kept)} filters, removed {removed}: {' '.join(kept)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
