@@ -223,6 +223,27 @@ def test_volume_files_keep_lps(tmp_path, suffix):
     assert info.size == [9, 7, 5] and info.selected
 
 
+@pytest.mark.parametrize("suffix", [".nrrd", ".nii.gz"])
+def test_4d_volume_file_loads_each_phase_in_lps(tmp_path, suffix):
+    phases = [f.phantom((4, 6, 5), seed=s) for s in range(3)]
+    frames = []
+    for arr in phases:
+        frame = sitk.GetImageFromArray(arr)
+        frame.SetSpacing((0.5, 0.75, 2.0))
+        frame.SetOrigin((10.0, -20.0, 30.0))
+        frame.SetDirection((-1.0, 0, 0, 0, -1.0, 0, 0, 0, 1.0))
+        frames.append(frame)
+    path = tmp_path / f"cine{suffix}"
+    sitk.WriteImage(sitk.JoinSeries(frames), str(path))  # 4D: x, y, z, phase
+    info = scan(path).series[0]
+    assert info.phases == 3 and info.size == [5, 6, 4]
+    for p in (2, 0):
+        v = load_volume(path, phase=p)
+        np.testing.assert_array_equal(v.array, phases[p])
+        _assert_geometry(v, (10, -20, 30), (0.5, 0.75, 2.0), np.diag([-1.0, -1.0, 1.0]))
+    assert [np.array_equal(v.array, a) for v, a in zip(load_phases(path), phases)] == [True] * 3
+
+
 def test_single_file_loads_its_series_from_the_folder(tmp_path):
     vol = f.phantom((6, 8, 8))
     paths = f.ct_series(vol, tmp_path)

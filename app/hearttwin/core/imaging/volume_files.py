@@ -90,6 +90,9 @@ def load(info, phase: int, progress, limits: Limits) -> Volume:
         )
     jobs.report(progress, 0, 2, f"Reading {info.source} volume")
     reader = _reader(info.path)
+    if reader.GetDimension() == 4:  # one phase, as a 3D image (the reader extracts it)
+        reader.SetExtractSize(list(reader.GetSize())[:3] + [0])
+        reader.SetExtractIndex([0, 0, 0, phase])
     try:
         img = reader.Execute()
     except RuntimeError:
@@ -97,9 +100,6 @@ def load(info, phase: int, progress, limits: Limits) -> Volume:
             f"The {info.source} file cannot be read completely: it is truncated or damaged."
         ) from None
     jobs.report(progress, 1, 2, f"Converting {info.source} volume")
-    if img.GetDimension() == 4:
-        size = list(img.GetSize())
-        img = sitk.Extract(img, size[:3] + [0], [0, 0, 0, phase], sitk.ExtractImageFilter.DIRECTIONCOLLAPSETOSUBMATRIX)
     array = sitk.GetArrayViewFromImage(img)
     if np.issubdtype(array.dtype, np.integer):
         lo, hi = (int(array.min()), int(array.max())) if array.size else (0, 0)
