@@ -3,24 +3,29 @@
 #   dist/hearttwin-VERSION-linux-ARCH.tar.gz   the one-folder bundle (unpack, run hearttwin/hearttwin)
 #   dist/hearttwin_VERSION_ARCH.deb            /opt/hearttwin + /usr/bin/hearttwin, desktop entry,
 #                                              icon and the .htwin file type
-# Usage: packaging/build.sh [--reuse-venv] [--no-deb] [--out DIR]
-#   --reuse-venv  keep build/packaging/venv when pyproject.toml has not changed (faster rebuilds)
-#   --no-deb      only the bundle and the .tar.gz
-#   --out DIR     where the artefacts go (default: dist/)
-# Network: only the Python package registry (pip). Needs python3.11+ built with a shared
-# libpython (python.org, Debian/Ubuntu and pyenv's default builds are), python3-venv and
-# dpkg-deb. Build sizes and times are written to OUT/build-info.txt.
+# Usage: packaging/build.sh [--reuse-venv] [--no-deb] [--stock-simpleitk] [--out DIR]
+#   --reuse-venv       keep build/packaging/venv when pyproject.toml has not changed (faster rebuilds)
+#   --no-deb           only the bundle and the .tar.gz
+#   --stock-simpleitk  bundle PyPI's SimpleITK wheel (all ~300 filters, +230 MB) instead of
+#                      building the slim one (packaging/simpleitk/build.sh: ~80 min the first
+#                      time on 2 cores, then cached in build/simpleitk or $SIMPLEITK_WORKDIR)
+#   --out DIR          where the artefacts go (default: dist/)
+# Network: only the package registries (PyPI; Debian for ITK's sources). Needs python3.11+
+# built with a shared libpython (python.org, Debian/Ubuntu and pyenv's default builds are),
+# python3-venv, dpkg-deb, and g++ for the slim SimpleITK. Build sizes and times are written
+# to OUT/build-info.txt.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="$ROOT/build/packaging"
 OUT="$ROOT/dist"
-REUSE=0; DEB=1
+REUSE=0; DEB=1; SLIM=1
 while (( $# )); do
   case "$1" in
     --reuse-venv) REUSE=1 ;;
     --no-deb) DEB=0 ;;
+    --stock-simpleitk) SLIM=0 ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "build.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -45,7 +50,7 @@ command -v dpkg-deb >/dev/null 2>&1 || (( ! DEB )) || { say "dpkg-deb is missing
 # --- clean virtual environment with HeartTwin (not editable) and PyInstaller --------------
 VENV="$BUILD/venv"
 stamp="$VENV/.hearttwin-build"
-digest="$(cat "$ROOT/pyproject.toml" "$ROOT/packaging/requirements.txt" | sha256sum | cut -c1-16)"
+digest="$( (cat "$ROOT/pyproject.toml" "$ROOT/packaging/requirements.txt"; echo "slim=$SLIM") | sha256sum | cut -c1-16)"
 if (( ! REUSE )) || [[ ! -f "$stamp" ]] || [[ "$(cat "$stamp")" != "$digest" ]]; then
   say "creating a clean virtual environment ($("$PY" --version))"
   rm -rf "$VENV"
@@ -60,6 +65,14 @@ say "installing HeartTwin into the build environment"
 "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$ROOT"
 "$VENV/bin/python" -m pip install -q "$ROOT"  # dependencies (already there when reused)
 rm -rf "$ROOT/build/lib" "$ROOT"/build/bdist.*
+if (( SLIM )); then
+  say "slim SimpleITK: building it, or reusing the last build"
+  t_sitk=$(date +%s)
+  wheel="$(bash "$ROOT/packaging/simpleitk/build.sh" "$VENV/bin/python" "${SIMPLEITK_WORKDIR:-$ROOT/build/simpleitk}")"
+  "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$wheel"
+  t_sitk=$(( $(date +%s) - t_sitk ))
+fi
+(cd / && "$VENV/bin/python" "$ROOT/packaging/simpleitk/prune_filters.py" --check "$ROOT") >&2
 VERSION="$(cd / && "$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("hearttwin"))')"
 ARCH="$(dpkg --print-architecture 2>/dev/null || uname -m)"
 export HEARTTWIN_VERSION="$VERSION"
@@ -89,7 +102,8 @@ fi
 {
   echo "HeartTwin $VERSION, built $(date -u +%Y-%m-%dT%H:%MZ) on $(uname -srm) with $("$VENV/bin/python" --version)"
   echo "PyInstaller $("$VENV/bin/pyinstaller" --version)"
-  echo "build time: $(( $(date +%s) - start )) s (freeze $t_freeze s)"
+  echo "build time: $(( $(date +%s) - start )) s (freeze $t_freeze s$( (( SLIM )) && echo ", slim SimpleITK $t_sitk s"))"
+  echo "$(cd / && "$VENV/bin/python" -c 'import SimpleITK as s; print("SimpleITK", s.Version.VersionString(), "with", sum(n.endswith("Filter") for n in dir(s)), "filter classes")')"
   echo "bundle unpacked: $(du -sm "$BUNDLE" | cut -f1) MB in $(find "$BUNDLE" -type f | wc -l) files"
   echo "tar.gz: $(du -m "$TARBALL" | cut -f1) MB"
   [[ -n "$DEBFILE" ]] && echo "deb: $(du -m "$DEBFILE" | cut -f1) MB"

@@ -97,13 +97,14 @@ cmake -S "$W/sitk-src" -B "$W/sitk-build" -G Ninja -Wno-dev \
   -DCMAKE_BUILD_TYPE=Release -DITK_DIR="$W/itk-build" -DBUILD_SHARED_LIBS=OFF \
   -DBUILD_TESTING=OFF -DBUILD_EXAMPLES=OFF -DBUILD_DOXYGEN=OFF -DWRAP_DEFAULT=OFF -DWRAP_PYTHON=ON \
   -DSimpleITK_PYTHON_USE_VIRTUALENV=OFF -DSimpleITK_FORBID_DOWNLOADS=ON \
+  -DSimpleITK_MAX_DIMENSION=3 -DSimpleITK_BUILD_DISTRIBUTE=ON \
   -DSimpleITK_PYTHON_USE_LIMITED_API=OFF -DPython_EXECUTABLE="$W/tools/bin/python" \
   -DPython_ROOT_DIR="$("$PY" -c 'import sys; print(sys.base_prefix)')" \
   -DCMAKE_CXX_FLAGS="$FLAGS" -DCMAKE_MODULE_LINKER_FLAGS="-Wl,--gc-sections -s" \
   -DCMAKE_SHARED_LINKER_FLAGS="-Wl,--gc-sections -s" > "$W/sitk-configure.log"
 say "building SimpleITK ($JOBS jobs; log: $W/sitk-build.log)"
 ninja -C "$W/sitk-build" -j "$JOBS" > "$W/sitk-build.log"
-ninja -C "$W/sitk-build" dist >> "$W/sitk-build.log"
-cp "$W"/sitk-build/Wrapping/Python/dist/*.whl "$W/wheel/"
+(cd "$W/sitk-build/Wrapping/Python" && "$W/tools/bin/python" setup.py -q bdist_wheel -d "$W/sitk-build/wheel") >> "$W/sitk-build.log" 2>&1
+cp "$W"/sitk-build/wheel/*.whl "$W/wheel/"
 touch "$W/wheel/$key.done"
 ls "$W"/wheel/*.whl

@@ -4,8 +4,8 @@ SimpleITK generates one C++ class per JSON description in Code/BasicFilters/json
 instantiates it for every pixel type and dimension; the stock wheel has ~300 of them in one
 270 MB library. HeartTwin calls about fifteen. This script keeps:
   - every filter named in HeartTwin's code and tests (``sitk.Name``, ``sitk.NameImageFilter``),
-  - the filters SimpleITK itself needs: the image operators (+ - * / % & | ^ ~ comparisons,
-    abs, pow, slicing), Cast's helpers and the procedures in sitkAdditionalProcedures,
+  - the filters SimpleITK itself needs: the in-place image operators (+ - * / % & | ^ ~),
+    slicing, Cast's helpers and the procedures in sitkAdditionalProcedures,
 and deletes the other JSON files. Masked assignment (``image[mask] = value``) needs ITK's
 SimpleITKFilters remote module, which cannot be fetched without GitHub; its two wrapper
 methods are removed (HeartTwin assigns through numpy).
@@ -22,15 +22,17 @@ import re
 import sys
 from pathlib import Path
 
-# What SimpleITK's own C++ and Python wrapping call (sitkImageOperators.h, sitkImage.i,
-# sitkCastImageFilter, sitkImageToKernel, sitkAdditionalProcedures, extra.py).
+# What SimpleITK's own C++ needs: the in-place operators of sitkImageOperators.h, Cast's
+# helpers, the procedures of sitkAdditionalProcedures.cxx, the filters SimpleITK.h includes,
+# the operators sitkImage.i calls from C++ (//, true division, **), plus slicing (image[...])
+# and extra.py's MinimumMaximum. The Python-only operators (abs, comparisons) are left out:
+# HeartTwin compares on numpy arrays.
 SIMPLEITK_NEEDS = {
-    "Add", "Subtract", "Multiply", "Divide", "DivideFloor", "DivideReal", "Modulus", "Pow",
-    "UnaryMinus", "Abs", "BitwiseNot", "And", "Or", "Xor", "Equal", "NotEqual", "Greater",
-    "GreaterEqual", "Less", "LessEqual", "Slice", "Expand", "PermuteAxes", "ConstantPad", "Crop",
-    "Compose", "VectorIndexSelectionCast", "JoinSeries", "LabelImageToLabelMap",
-    "LabelMapToLabel", "Resample", "DiscreteGaussian", "SmoothingRecursiveGaussian",
-    "PatchBasedDenoising", "MinimumMaximum",
+    "Add", "Subtract", "Multiply", "Divide", "Modulus", "UnaryMinus", "BitwiseNot", "And", "Or", "Xor",
+    "DivideFloor", "DivideReal", "Pow",
+    "Compose", "VectorIndexSelectionCast", "LabelImageToLabelMap", "LabelMapToLabel",
+    "Resample", "DiscreteGaussian", "SmoothingRecursiveGaussian", "PatchBasedDenoising",
+    "JoinSeries", "Slice", "MinimumMaximum",
 }
 SUFFIXES = ("ImageFilter", "Filter", "ImageSource", "")
 USE = re.compile(r"\bsitk\.([A-Z][A-Za-z0-9]+)")
