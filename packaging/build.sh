@@ -7,7 +7,7 @@
 #   --reuse-venv       keep build/packaging/venv when pyproject.toml has not changed (faster rebuilds)
 #   --no-deb           only the bundle and the .tar.gz
 #   --stock-simpleitk  bundle PyPI's SimpleITK wheel (all ~300 filters, +230 MB) instead of
-#                      building the slim one (packaging/simpleitk/build.sh: ~80 min the first
+#                      building the slim one (packaging/simpleitk/build.sh: ~50 min the first
 #                      time on 2 cores, then cached in build/simpleitk or $SIMPLEITK_WORKDIR)
 #   --out DIR          where the artefacts go (default: dist/)
 # Network: only the package registries (PyPI; Debian for ITK's sources). Needs python3.11+

@@ -7,7 +7,7 @@
 # Usage: packaging/simpleitk/build.sh PYTHON WORKDIR
 #   PYTHON   the interpreter the wheel is for (the packaging venv's python)
 #   WORKDIR  sources, build trees and the cached wheel (reused while the inputs are unchanged)
-# Prints the wheel's path. First build: about 80 min on 2 cores; later builds reuse the wheel.
+# Prints the wheel's path. First build: about 50 min on 2 cores; later builds reuse the wheel.
 # Needs a C++ compiler (g++), lua5.4 (SimpleITK's code generator; apt-get installed when
 # missing and running as root) and the network to the package registries only.
 set -euo pipefail

@@ -8,7 +8,7 @@ installs a system package, so it runs only when asked:
 as root on a Debian/Ubuntu machine (``dpkg -i``; the package is removed again
 with ``dpkg --purge`` at the end). ``HEARTTWIN_PACKAGING_REUSE=1`` keeps the build
 environment between runs (``packaging/build.sh --reuse-venv``). The first build also
-compiles the slim SimpleITK (about 80 minutes on 2 cores; cached in ``build/simpleitk``, or
+compiles the slim SimpleITK (about 50 minutes on 2 cores; cached in ``build/simpleitk``, or
 in ``$SIMPLEITK_WORKDIR`` when set).
 """
 
