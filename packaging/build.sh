@@ -103,7 +103,7 @@ fi
   echo "HeartTwin $VERSION, built $(date -u +%Y-%m-%dT%H:%MZ) on $(uname -srm) with $("$VENV/bin/python" --version)"
   echo "PyInstaller $("$VENV/bin/pyinstaller" --version)"
   echo "build time: $(( $(date +%s) - start )) s (freeze $t_freeze s$( (( SLIM )) && echo ", slim SimpleITK $t_sitk s"))"
-  echo "$(cd / && "$VENV/bin/python" -c 'import SimpleITK as s; print("SimpleITK", s.Version.VersionString(), "with", sum(n.endswith("Filter") for n in dir(s)), "filter classes")')"
+  (cd / && "$VENV/bin/python" -c 'import SimpleITK as s; print("SimpleITK", s.Version.VersionString(), "with", sum(n.endswith("Filter") for n in dir(s)), "filter classes")')
   echo "bundle unpacked: $(du -sm "$BUNDLE" | cut -f1) MB in $(find "$BUNDLE" -type f | wc -l) files"
   echo "tar.gz: $(du -m "$TARBALL" | cut -f1) MB"
   [[ -n "$DEBFILE" ]] && echo "deb: $(du -m "$DEBFILE" | cut -f1) MB"

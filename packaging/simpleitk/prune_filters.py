@@ -4,8 +4,7 @@ SimpleITK generates one C++ class per JSON description in Code/BasicFilters/json
 instantiates it for every pixel type and dimension; the stock wheel has ~300 of them in one
 270 MB library. HeartTwin calls about fifteen. This script keeps:
   - every filter named in HeartTwin's code and tests (``sitk.Name``, ``sitk.NameImageFilter``),
-  - the filters SimpleITK itself needs: the in-place image operators (+ - * / % & | ^ ~),
-    slicing, Cast's helpers and the procedures in sitkAdditionalProcedures,
+  - the filters SimpleITK's own C++ needs (SIMPLEITK_NEEDS below),
 and deletes the other JSON files. Masked assignment (``image[mask] = value``) needs ITK's
 SimpleITKFilters remote module, which cannot be fetched without GitHub; its two wrapper
 methods are removed (HeartTwin assigns through numpy).
@@ -34,7 +33,7 @@ SIMPLEITK_NEEDS = {
     "Resample", "DiscreteGaussian", "SmoothingRecursiveGaussian", "PatchBasedDenoising",
     "JoinSeries", "Slice", "MinimumMaximum",
 }
-SUFFIXES = ("ImageFilter", "Filter", "ImageSource", "")
+SUFFIXES = ("ImageFilter", "Filter", "ImageSource")
 USE = re.compile(r"\bsitk\.([A-Z][A-Za-z0-9]+)")
 MASKED_ASSIGN = re.compile(r"\n\s*Image __imasked_assign\(.*?\n\s*return \*\$self;\n\s*\}", re.S)
 # FFT factories are attached to per-module libraries that no longer exist once emptied
@@ -52,7 +51,7 @@ def used_names(root: Path) -> set[str]:
 
 def short_name(filter_name: str) -> str:
     for suffix in SUFFIXES:
-        if suffix and filter_name.endswith(suffix):
+        if filter_name.endswith(suffix):
             return filter_name[: -len(suffix)]
     return filter_name
 
@@ -82,12 +81,13 @@ def prune(source: Path, root: Path) -> tuple[list[str], int]:
 def check(root: Path) -> int:
     import SimpleITK as sitk
 
-    missing = sorted(n for n in used_names(root) if not hasattr(sitk, n))
+    used = used_names(root)
+    missing = sorted(n for n in used if not hasattr(sitk, n))
     if missing:
         print(f"prune_filters: the installed SimpleITK lacks {', '.join(missing)}", file=sys.stderr)
         return 1
     print(f"prune_filters: SimpleITK {sitk.Version.VersionString()} has all "
-          f"{len(used_names(root))} names HeartTwin uses")
+          f"{len(used)} names HeartTwin uses")
     return 0
 
 
