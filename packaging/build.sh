@@ -12,7 +12,8 @@
 #   --out DIR          where the artefacts go (default: dist/)
 # Network: only the package registries (PyPI; Debian for ITK's sources). Needs python3.11+
 # built with a shared libpython (python.org, Debian/Ubuntu and pyenv's default builds are),
-# python3-venv, dpkg-deb, and g++ for the slim SimpleITK. Build sizes and times are written
+# python3-venv, dpkg-deb, g++ for the slim SimpleITK and icu-devtools for Qt's ICU data
+# (both apt-installed when missing and running as root). Build sizes and times are written
 # to OUT/build-info.txt.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -46,6 +47,12 @@ for cand in "${PYTHON:-}" python3 python3.13 python3.12 python3.11; do
 done
 [[ -n "$PY" ]] || { say "need Python >= 3.11 built with --enable-shared and the venv module (set PYTHON=...)"; exit 1; }
 command -v dpkg-deb >/dev/null 2>&1 || (( ! DEB )) || { say "dpkg-deb is missing (apt-get install dpkg-dev), or use --no-deb"; exit 1; }
+# icupkg and genccode slim Qt's ICU data in the bundle (packaging/icu_data.py)
+if [[ ! -x /usr/sbin/icupkg && -z "$(command -v icupkg)" ]]; then
+  (( EUID == 0 )) || { say "needs ICU's data tools (apt-get install icu-devtools)"; exit 1; }
+  say "installing icu-devtools (ICU's data tools)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q icu-devtools >/dev/null
+fi
 
 # --- clean virtual environment with HeartTwin (not editable) and PyInstaller --------------
 VENV="$BUILD/venv"

@@ -20,7 +20,7 @@ RUNTIME_PKGS=(
   "libxcb-shape0" "libxcb-xinerama0" "libxcb-randr0" "libxcb-render-util0"
   "libxcb-image0" "libxcb-xkb1" "libxi6" "libxrandr2" "libxcursor1"
 )
-TEST_PKGS=("xvfb" "xauth" "dicom3tools")
+TEST_PKGS=("xvfb" "xauth" "dicom3tools" "icu-devtools" "binutils" "gcc")  # the last three: packaging/icu_data.py
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 available() { apt-cache show "$1" >/dev/null 2>&1; }

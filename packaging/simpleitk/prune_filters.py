@@ -7,7 +7,9 @@ instantiates it for every pixel type and dimension; the stock wheel has ~300 of 
   - the filters SimpleITK's own C++ needs (SIMPLEITK_NEEDS below),
 and deletes the other JSON files. Masked assignment (``image[mask] = value``) needs ITK's
 SimpleITKFilters remote module, which cannot be fetched without GitHub; its two wrapper
-methods are removed (HeartTwin assigns through numpy).
+methods are removed (HeartTwin assigns through numpy). So are the image operators
+(``image + 1``, ``image < 3``, ``image *= 2``, ...): each is a filter instantiated for every
+pixel type, and HeartTwin computes on numpy arrays.
 
 Usage: prune_filters.py SIMPLEITK_SOURCE_DIR HEARTTWIN_ROOT   prune (prints what it kept)
        prune_filters.py --used HEARTTWIN_ROOT                   the SimpleITK names HeartTwin uses
@@ -21,14 +23,9 @@ import re
 import sys
 from pathlib import Path
 
-# What SimpleITK's own C++ needs: the in-place operators of sitkImageOperators.h, Cast's
-# helpers, the procedures of sitkAdditionalProcedures.cxx, the filters SimpleITK.h includes,
-# the operators sitkImage.i calls from C++ (//, true division, **), plus slicing (image[...])
-# and extra.py's MinimumMaximum. The Python-only operators (abs, comparisons) are left out:
-# HeartTwin compares on numpy arrays.
+# What SimpleITK's own C++ needs: Cast's helpers, the procedures of sitkAdditionalProcedures.cxx,
+# the filters SimpleITK.h includes, slicing (image[...]) and extra.py's MinimumMaximum.
 SIMPLEITK_NEEDS = {
-    "Add", "Subtract", "Multiply", "Divide", "Modulus", "UnaryMinus", "BitwiseNot", "And", "Or", "Xor",
-    "DivideFloor", "DivideReal", "Pow",
     "Compose", "VectorIndexSelectionCast", "LabelImageToLabelMap", "LabelMapToLabel",
     "Resample", "DiscreteGaussian", "SmoothingRecursiveGaussian", "PatchBasedDenoising",
     "JoinSeries", "Slice", "MinimumMaximum",
@@ -36,6 +33,11 @@ SIMPLEITK_NEEDS = {
 SUFFIXES = ("ImageFilter", "Filter", "ImageSource")
 USE = re.compile(r"\bsitk\.([A-Z][A-Za-z0-9]+)")
 MASKED_ASSIGN = re.compile(r"\n\s*Image __imasked_assign\(.*?\n\s*return \*\$self;\n\s*\}", re.S)
+# Image arithmetic and comparison operators (image + image, image * 2, image < 3, ...): each calls
+# a filter instantiated for every pixel type; HeartTwin computes on numpy arrays instead
+IN_PLACE_OPERATORS = re.compile(r"\n\s*Image __iadd__ \( const Image &i \).*?(?=\n\s*// A wrapper for performing the paste)", re.S)
+OPERATORS_HEADER = re.compile(r"^#include <sitkImageOperators\.h>\n", re.M)
+PYTHON_OPERATORS = re.compile(r"\n\s*# mathematical operators\n.*?(?=\n\s*# iterator and container methods)", re.S)
 # FFT factories are attached to per-module libraries that no longer exist once emptied
 FACTORY = re.compile(r"^(sitk_target_use_itk_factory\(\s*(\S+)\s.*\))$", re.M)
 
@@ -68,10 +70,19 @@ def prune(source: Path, root: Path) -> tuple[list[str], int]:
             path.unlink()
             removed += 1
     image_i = source / "Wrapping" / "Python" / "sitkImage.i"
-    text, n = MASKED_ASSIGN.subn("", image_i.read_text(encoding="utf-8"))
-    if n != 2:
-        raise SystemExit(f"prune_filters: expected 2 masked-assignment methods in {image_i}, found {n}")
+    text = image_i.read_text(encoding="utf-8")
+    for pattern, expected, what in ((MASKED_ASSIGN, 2, "masked-assignment methods"),
+                                    (IN_PLACE_OPERATORS, 1, "block of in-place operators"),
+                                    (PYTHON_OPERATORS, 1, "block of Python operators")):
+        text, n = pattern.subn("", text)
+        if n != expected:
+            raise SystemExit(f"prune_filters: expected {expected} {what} in {image_i}, found {n}")
     image_i.write_text(text, encoding="utf-8")
+    common_i = source / "Wrapping" / "Common" / "SimpleITK_Common.i"
+    text, n = OPERATORS_HEADER.subn("", common_i.read_text(encoding="utf-8"))
+    if n != 1:
+        raise SystemExit(f"prune_filters: expected one include of sitkImageOperators.h in {common_i}, found {n}")
+    common_i.write_text(text, encoding="utf-8")
     cmake = source / "Code" / "BasicFilters" / "src" / "CMakeLists.txt"
     text = FACTORY.sub(r"if(TARGET \2)\n  \1\nendif()", cmake.read_text(encoding="utf-8"))
     cmake.write_text(text, encoding="utf-8")

@@ -1,8 +1,8 @@
 """packaging/simpleitk/prune_filters.py: which SimpleITK filters the slim build keeps.
 
 Runs on a miniature SimpleITK source tree (the real one is downloaded by the slim build):
-the filters HeartTwin calls and those SimpleITK's own operators need stay, the rest go, and
-the two source patches apply.
+the filters HeartTwin calls and those SimpleITK's own C++ needs stay, the rest go, and the
+source patches (no masked assignment, no image operators) apply.
 """
 
 import importlib.util
@@ -21,6 +21,17 @@ prune_filters = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(prune_filters)
 
 IMAGE_I = """
+        Image __iadd__ ( const Image &i )
+        {
+          return *$self += i;
+        }
+        Image __ipow__ ( double c)
+        {
+          Pow($self->ProxyForInPlaceOperation(), c);
+          return *$self;
+        }
+        // A wrapper for performing the paste operation in place
+        Image __ipaste(double constant) { return *$self; }
         Image __setitem_slice(int x) { return *$self; }
         Image __imasked_assign(const Image &mask,  const Image &assign)
         {
@@ -35,7 +46,28 @@ IMAGE_I = """
           ma.Execute($self->ProxyForInPlaceOperation(), mask);
           return *$self;
         }
-        Image __iadd(const Image &other) { return *$self; }
+        %pythoncode %{
+        def __copy__(self):
+            return Image(self)
+
+        # mathematical operators
+
+        def __add__( self, other ):
+            return Add( self, other )
+        def __abs__( self ):
+            return Abs( self )
+
+        # iterator and container methods
+
+        def __iter__( self ):
+            return iter(())
+        %}
+"""
+COMMON_I = """%{
+#include <SimpleITK.h>
+#include <sitkImageOperators.h>
+#include <sitkPathType.h>
+%}
 """
 CMAKE = """add_filter_library(SimpleITKBasicFilters1 SimpleITKBasicFilters1Source no_itk_deps)
 sitk_target_use_itk_factory( SimpleITK_ITKFFT FFTImageFilterInit )
@@ -50,6 +82,8 @@ def _source_tree(tmp_path: Path, names: list[str]) -> Path:
         (json_dir / f"{name}.json").write_text(json.dumps({"name": name, "itk_module": "ITKX"}))
     (src / "Wrapping" / "Python").mkdir(parents=True)
     (src / "Wrapping" / "Python" / "sitkImage.i").write_text(IMAGE_I)
+    (src / "Wrapping" / "Common").mkdir(parents=True)
+    (src / "Wrapping" / "Common" / "SimpleITK_Common.i").write_text(COMMON_I)
     (src / "Code" / "BasicFilters" / "src").mkdir(parents=True)
     (src / "Code" / "BasicFilters" / "src" / "CMakeLists.txt").write_text(CMAKE)
     return src
@@ -64,27 +98,43 @@ def test_hearttwin_uses_are_found_in_the_code():
     assert not any(n.startswith("sitk") for n in used)  # pixel-type constants are not filters
 
 
-def test_prune_keeps_used_and_operator_filters_and_drops_the_rest(tmp_path):
+def test_prune_keeps_used_and_needed_filters_and_drops_the_rest(tmp_path):
     names = ["ResampleImageFilter", "BinaryDilateImageFilter", "DiffeomorphicDemonsRegistrationFilter",
-             "AddImageFilter", "SliceImageFilter", "OtsuThresholdImageFilter", "LessEqualImageFilter", "N4BiasFieldCorrectionImageFilter",
-             "GaborImageSource"]
+             "SliceImageFilter", "AddImageFilter", "OtsuThresholdImageFilter", "LessEqualImageFilter",
+             "N4BiasFieldCorrectionImageFilter", "GaborImageSource"]
     src = _source_tree(tmp_path, names)
     kept, removed = prune_filters.prune(src, ROOT)
-    assert sorted(kept) == sorted(names[:5])
-    assert removed == 4
+    assert sorted(kept) == sorted(names[:4])
+    assert removed == 5
     left = {p.stem for p in (src / "Code" / "BasicFilters" / "json").glob("*.json")}
-    assert left == set(names[:5])
+    assert left == set(names[:4])
     image_i = (src / "Wrapping" / "Python" / "sitkImage.i").read_text()
-    assert "MaskedAssign" not in image_i and "__iadd" in image_i and "__setitem_slice" in image_i
+    assert "MaskedAssign" not in image_i and "__setitem_slice" in image_i
+    # no operator is left to call a removed filter; pasting, copying and iterating stay
+    for gone in ("__iadd__", "__ipow__", "__add__", "__abs__", "Pow(", "Add("):
+        assert gone not in image_i
+    for kept_method in ("__ipaste", "__copy__", "def __iter__", "%pythoncode %{", "%}"):
+        assert kept_method in image_i
+    common_i = (src / "Wrapping" / "Common" / "SimpleITK_Common.i").read_text()
+    assert "sitkImageOperators" not in common_i and "#include <SimpleITK.h>" in common_i
     cmake = (src / "Code" / "BasicFilters" / "src" / "CMakeLists.txt").read_text()
     assert "if(TARGET SimpleITK_ITKFFT)\n  sitk_target_use_itk_factory( SimpleITK_ITKFFT" in cmake
     assert cmake.startswith("add_filter_library(SimpleITKBasicFilters1")
 
 
-def test_prune_refuses_a_tree_it_does_not_recognise(tmp_path):
+@pytest.mark.parametrize("change, message", [
+    (("sitkImage.i", "__imasked_assign", "__imasked_set"), "masked-assignment"),
+    (("sitkImage.i", "# mathematical operators", "# arithmetic"), "Python operators"),
+    (("sitkImage.i", "Image __iadd__ ( const Image &i )", "Image __iadd__(const Image &i)"), "in-place operators"),
+    (("SimpleITK_Common.i", "#include <sitkImageOperators.h>\n", ""), "sitkImageOperators.h"),
+])
+def test_prune_refuses_a_tree_it_does_not_recognise(tmp_path, change, message):
+    """A newer SimpleITK whose sources moved on stops the build instead of half-patching it."""
     src = _source_tree(tmp_path, ["ResampleImageFilter"])
-    (src / "Wrapping" / "Python" / "sitkImage.i").write_text("// a newer SimpleITK, changed\n")
-    with pytest.raises(SystemExit, match="masked-assignment"):
+    name, old, new = change
+    path = next(src.rglob(name))
+    path.write_text(path.read_text().replace(old, new))
+    with pytest.raises(SystemExit, match=message):
         prune_filters.prune(src, ROOT)
 
 

@@ -1,4 +1,4 @@
-"""write_ct_series: round trip through SimpleITK and pydicom, dciodvfy validity."""
+"""write_ct_series: round trip through SimpleITK and pydicom, RLE Lossless, dciodvfy validity."""
 
 import shutil
 import subprocess
@@ -8,7 +8,7 @@ import numpy as np
 import pydicom
 import pytest
 import SimpleITK as sitk
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, RLELossless
 
 from hearttwin.core.imaging.dicom_write import new_study, write_ct_series
 from hearttwin.core.imaging.volume import Volume
@@ -76,6 +76,32 @@ def test_phases_share_one_series(tmp_path):
     assert sorted({h.TemporalPositionIndex for h in headers}) == [1, 2]
     assert sorted({float(h.NominalPercentageOfCardiacPhase) for h in headers}) == [0.0, 40.0]
     assert sorted(int(h.InstanceNumber) for h in headers) == list(range(1, 7))
+
+
+def test_rle_lossless_keeps_pixels_uids_and_geometry(tmp_path):
+    """--rle writes the same instances (names, UIDs, pixels) in less space, and both pydicom
+    and SimpleITK's GDCM reader decode them."""
+    arr = np.full((5, 32, 40), -1000, np.int16)  # air around a noisy 300 HU block, as in CT
+    arr[:, 8:24, 10:30] = 300 + np.random.default_rng(1).integers(-40, 40, (5, 16, 20))
+    volume = Volume(arr, spacing=(0.7, 0.8, 1.25), origin=(-12.5, 30.0, -101.0))
+
+    def write(folder, rle):
+        return write_ct_series(volume, tmp_path / folder, rng=np.random.default_rng(3),
+                               study=new_study(entropy="rle-test", date="20240102"), rle=rle)
+
+    plain, rle = write("plain", False), write("rle", True)
+    assert [p.name for p in rle] == [p.name for p in plain]
+    for a_path, b_path in zip(plain, rle):
+        a, b = pydicom.dcmread(a_path), pydicom.dcmread(b_path)
+        assert b.file_meta.TransferSyntaxUID == RLELossless
+        assert b.SOPInstanceUID == a.SOPInstanceUID == b.file_meta.MediaStorageSOPInstanceUID
+        np.testing.assert_array_equal(b.pixel_array, a.pixel_array)
+    assert sum(p.stat().st_size for p in rle) < sum(p.stat().st_size for p in plain)
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(tmp_path / "rle")))
+    img = reader.Execute()
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(img), np.clip(volume.array, -1024, 3071))
+    np.testing.assert_allclose(img.GetOrigin(), volume.origin, atol=1e-4)
 
 
 @pytest.mark.skipif(shutil.which("dciodvfy") is None and not Path("/usr/bin/dciodvfy").exists(),

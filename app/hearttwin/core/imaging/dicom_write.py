@@ -1,7 +1,8 @@
 """Write a Volume as a CT Image Storage series (one file per slice).
 
 Used for the synthetic phantom and for exporting. Files are explicit VR
-little endian, 16-bit allocated / 12 bits stored, unsigned, with rescale
+little endian, or RLE Lossless on request (about half the size, the same
+pixels), 16-bit allocated / 12 bits stored, unsigned, with rescale
 intercept -1024: HU outside [-1024, 3071] are clipped to that range (the
 count is logged). Several phases of one
 acquisition go into one series: they share the SeriesInstanceUID and the
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, RLELossless, generate_uid
 
 from .. import jobs
 from .volume import Volume
@@ -158,7 +159,7 @@ def write_ct_series(volume: Volume, out_dir, *, rng: np.random.Generator | None 
                     series_number: int = 1, series_description: str = "Cardiac CTA",
                     study: dict | None = None, phase: dict | None = None,
                     instance_offset: int = 0, acquisition: dict | None = None,
-                    progress=None) -> list[Path]:
+                    rle: bool = False, progress=None) -> list[Path]:
     """Write ``volume`` (HU) as CT Image Storage files, one per slice.
 
     Parameters
@@ -182,6 +183,9 @@ def write_ct_series(volume: Volume, out_dir, *, rng: np.random.Generator | None 
         Added to InstanceNumber (phases after the first continue numbering).
     acquisition : dict, optional
         ``kvp``, ``ma``, ``kernel`` overrides.
+    rle : bool
+        Store the pixel data RLE Lossless (PS3.5 annex G) instead of uncompressed:
+        the same pixels in about half the space, decoded by every DICOM reader.
     progress : jobs.Progress, optional
         Reported per slice; cancelling raises CancelledError.
 
@@ -223,6 +227,8 @@ def write_ct_series(volume: Volume, out_dir, *, rng: np.random.Generator | None 
             ds.TemporalPositionIndex = int(phase.get("index", 1))
         ds.PixelData = np.ascontiguousarray(stored[k]).tobytes()
         ds.file_meta = _file_meta(sop)
+        if rle:
+            ds.compress(RLELossless, generate_instance_uid=False)  # the first write, not a copy
         name = f"{rng.integers(0, 2**63):016x}.dcm"
         path = out_dir / name
         pydicom.dcmwrite(path, ds, enforce_file_format=True)

@@ -51,7 +51,8 @@ def _write_labels(volume, path: Path) -> None:
     sitk.WriteImage(img, str(path), useCompression=True)
 
 
-def write_phantom(params: PhantomParams, out_dir, *, force: bool = False, progress=None) -> dict:
+def write_phantom(params: PhantomParams, out_dir, *, force: bool = False, rle: bool = False,
+                  progress=None) -> dict:
     """Generate ``params`` and write it to ``out_dir``; returns a summary.
 
     Parameters
@@ -62,6 +63,8 @@ def write_phantom(params: PhantomParams, out_dir, *, force: bool = False, progre
         Output folder; must be empty or new unless ``force``.
     force : bool
         Write into a non-empty folder (replacing a previous phantom's files).
+    rle : bool
+        DICOM pixel data RLE Lossless instead of uncompressed (about half the size).
     progress : jobs.Progress, optional
         Progress sink; cancelling raises CancelledError.
 
@@ -91,7 +94,8 @@ def write_phantom(params: PhantomParams, out_dir, *, force: bool = False, progre
         desc = "Synthetic cardiac CTA" + (f" {n} phases" if n > 1 else "")
         paths = write_ct_series(result.image, dicom_dir, rng=names_rng, series_number=2,
                                 series_description=desc, study=study, phase=phase_tags,
-                                instance_offset=i * result.image.array.shape[0], progress=sub)
+                                instance_offset=i * result.image.array.shape[0], rle=rle,
+                                progress=sub)
         files += len(paths)
         if i == 0:
             _write_labels(result.labels, out_dir / "labels.nrrd")
