@@ -38,8 +38,10 @@ MASKED_ASSIGN = re.compile(r"\n\s*Image __imasked_assign\(.*?\n\s*return \*\$sel
 IN_PLACE_OPERATORS = re.compile(r"\n\s*Image __iadd__ \( const Image &i \).*?(?=\n\s*// A wrapper for performing the paste)", re.S)
 OPERATORS_HEADER = re.compile(r"^#include <sitkImageOperators\.h>\n", re.M)
 PYTHON_OPERATORS = re.compile(r"\n\s*# mathematical operators\n.*?(?=\n\s*# iterator and container methods)", re.S)
-# FFT factories are attached to per-module libraries that no longer exist once emptied
+# FFT factories are attached to per-module libraries that no longer exist once emptied, and one
+# such library is linked to another (ImageIntensity to ImageFilterBase)
 FACTORY = re.compile(r"^(sitk_target_use_itk_factory\(\s*(\S+)\s.*\))$", re.M)
+MODULE_LINK = re.compile(r"^(target_link_libraries \( (SimpleITK_\w+) PRIVATE (SimpleITK_\w+) \))$", re.M)
 
 
 def used_names(root: Path) -> set[str]:
@@ -85,6 +87,7 @@ def prune(source: Path, root: Path) -> tuple[list[str], int]:
     common_i.write_text(text, encoding="utf-8")
     cmake = source / "Code" / "BasicFilters" / "src" / "CMakeLists.txt"
     text = FACTORY.sub(r"if(TARGET \2)\n  \1\nendif()", cmake.read_text(encoding="utf-8"))
+    text = MODULE_LINK.sub(r"if(TARGET \2 AND TARGET \3)\n  \1\nendif()", text)
     cmake.write_text(text, encoding="utf-8")
     return kept, removed
 

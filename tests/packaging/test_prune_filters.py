@@ -70,6 +70,9 @@ COMMON_I = """%{
 %}
 """
 CMAKE = """add_filter_library(SimpleITKBasicFilters1 SimpleITKBasicFilters1Source no_itk_deps)
+target_link_libraries ( SimpleITKBasicFilters1
+  PUBLIC SimpleITKCommon )
+target_link_libraries ( SimpleITK_ITKImageIntensity PRIVATE SimpleITK_ITKImageFilterBase )
 sitk_target_use_itk_factory( SimpleITK_ITKFFT FFTImageFilterInit )
 """
 
@@ -119,6 +122,10 @@ def test_prune_keeps_used_and_needed_filters_and_drops_the_rest(tmp_path):
     assert "sitkImageOperators" not in common_i and "#include <SimpleITK.h>" in common_i
     cmake = (src / "Code" / "BasicFilters" / "src" / "CMakeLists.txt").read_text()
     assert "if(TARGET SimpleITK_ITKFFT)\n  sitk_target_use_itk_factory( SimpleITK_ITKFFT" in cmake
+    # a per-module library links another only while both still exist
+    assert ("if(TARGET SimpleITK_ITKImageIntensity AND TARGET SimpleITK_ITKImageFilterBase)\n"
+            "  target_link_libraries ( SimpleITK_ITKImageIntensity PRIVATE SimpleITK_ITKImageFilterBase )\nendif()") in cmake
+    assert "target_link_libraries ( SimpleITKBasicFilters1\n  PUBLIC SimpleITKCommon )" in cmake
     assert cmake.startswith("add_filter_library(SimpleITKBasicFilters1")
 
 
