@@ -111,11 +111,12 @@ fi
   echo "PyInstaller $("$VENV/bin/pyinstaller" --version)"
   echo "build time: $(( $(date +%s) - start )) s (freeze $t_freeze s$( (( SLIM )) && echo ", slim SimpleITK $t_sitk s"))"
   (cd / && "$VENV/bin/python" -c 'import SimpleITK as s; print("SimpleITK", s.Version.VersionString(), "with", sum(n.endswith("Filter") for n in dir(s)), "filter classes")')
-  echo "bundle unpacked: $(du -sm "$BUNDLE" | cut -f1) MB in $(find "$BUNDLE" -type f | wc -l) files"
-  echo "tar.gz: $(du -m "$TARBALL" | cut -f1) MB"
-  [[ -n "$DEBFILE" ]] && echo "deb: $(du -m "$DEBFILE" | cut -f1) MB"
+  mb() { du -s --apparent-size -B 1000000 "$@"; }  # file bytes in MB of 10^6, as bench/startup.py counts
+  echo "bundle unpacked: $(mb "$BUNDLE" | cut -f1) MB in $(find "$BUNDLE" -type f | wc -l) files"
+  echo "tar.gz: $(mb "$TARBALL" | cut -f1) MB"
+  [[ -n "$DEBFILE" ]] && echo "deb: $(mb "$DEBFILE" | cut -f1) MB"
   echo "largest items in the bundle (MB):"
-  (cd "$BUNDLE/_internal" && du -sm -- * | sort -rn | sed -n '1,15s/^/  /p')  # sed reads it all: no SIGPIPE under pipefail
+  (cd "$BUNDLE/_internal" && mb -- * | sort -rn | sed -n '1,15s/^/  /p')  # sed reads it all: no SIGPIPE under pipefail
 } | tee "$OUT/build-info.txt" >&2
 echo "$TARBALL"
 [[ -n "$DEBFILE" ]] && echo "$DEBFILE"
