@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build a slim SimpleITK wheel for the packaged HeartTwin: only the filters HeartTwin uses
 # (prune_filters.py), on an ITK built with only the modules they need. The stock wheel holds
-# ~300 filters in one 270 MB library; this one holds 34.
+# ~300 filters in one 270 MB library; this one holds 21 (63 MB).
 #   ITK        Debian's source archive (insighttoolkit5 orig tarball, checksum-pinned)
 #   SimpleITK  its source distribution on PyPI (checksum-pinned)
 # Usage: packaging/simpleitk/build.sh PYTHON WORKDIR
