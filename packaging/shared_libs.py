@@ -4,8 +4,9 @@ PyInstaller copies every shared library a collected binary links to into the top
 bundle. When the spec then leaves a plugin out (e.g. Qt's GTK 3 theme), the libraries only
 that plugin linked (cairo, pango, gdk-pixbuf, ...) would stay behind, unused.
 ``orphaned`` names them: top-level libraries reachable through DT_NEEDED from a left-out
-binary and from no kept one. Libraries a kept binary loads with dlopen are never top-level
-orphans here, because only what a left-out binary needed is considered.
+binary and from no kept one. Only what a left-out binary linked is considered; should a kept
+binary also open one of those with dlopen (e.g. VTK's X11 loader), it gets the system's copy,
+as it already does for X11, OpenGL and OSMesa.
 """
 from __future__ import annotations
 
